@@ -1,0 +1,115 @@
+"""The engine: intake → signals → fusion for one file. Every front end (CLI, API, server) uses it."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from synthcheck.errors import InputError, SynthcheckError
+from synthcheck.fusion.rules import DEFAULT_THRESHOLDS, Thresholds, fuse
+from synthcheck.intake.decode import DEFAULT_MAX_PIXELS, load_image
+from synthcheck.intake.image import LoadedImage
+from synthcheck.results import ErrorInfo, ScanResult, SignalResult
+from synthcheck.signals.base import Signal
+from synthcheck.signals.registry import create_signal, list_signals
+
+__all__ = ["Detector", "PixelModel", "PixelPrediction"]
+
+
+class PixelPrediction(Protocol):
+    p_ai: float
+    signals: list[SignalResult]
+
+
+class PixelModel(Protocol):
+    """What the engine needs from a pixel detector (the default model or a project model)."""
+
+    name: str
+
+    def predict(self, image: LoadedImage) -> PixelPrediction: ...
+
+
+class Detector:
+    """Scan files: decode, run every provenance signal and the pixel model, fuse.
+
+    ``signals`` selects provenance signals by name (default: all registered). ``pixel_model`` is
+    any :class:`PixelModel`; None means provenance only (then the verdict is "ai" or "unsure").
+    """
+
+    def __init__(
+        self,
+        *,
+        signals: Sequence[str] | None = None,
+        pixel_model: PixelModel | None = None,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> None:
+        names = list(signals) if signals is not None else list_signals(kind="provenance")
+        self.signals: list[Signal] = [create_signal(n) for n in names]
+        self.pixel_model = pixel_model
+        self.thresholds = thresholds
+        self.max_pixels = max_pixels
+
+    @property
+    def name(self) -> str:
+        return self.pixel_model.name if self.pixel_model is not None else "provenance-only"
+
+    def scan_file(self, path: str | os.PathLike[str]) -> ScanResult:
+        """Scan one file; never raises for a bad file (the error is in the result)."""
+        start = time.perf_counter()
+        spath = os.fspath(path)
+        try:
+            image = load_image(spath, max_pixels=self.max_pixels)
+        except InputError as exc:
+            return self._error(spath, exc.code, exc.reason, start)
+        return self.scan_image(image, start=start)
+
+    def scan_image(self, image: LoadedImage, *, start: float | None = None) -> ScanResult:
+        start = time.perf_counter() if start is None else start
+        results: list[SignalResult] = []
+        for signal in self.signals:
+            try:
+                results.append(signal.analyze(image))
+            except Exception as exc:  # a signal bug must not lose the file's other evidence
+                results.append(
+                    SignalResult.no_evidence(
+                        signal.name, signal.kind, f"signal failed: {type(exc).__name__}: {exc}"
+                    )
+                )
+        p_pixel: float | None = None
+        if self.pixel_model is not None:
+            try:
+                prediction = self.pixel_model.predict(image)
+            except SynthcheckError as exc:
+                return self._error(image.path, exc.code, str(exc), start, image)
+            p_pixel = prediction.p_ai
+            results.extend(prediction.signals)
+        verdict, p_ai = fuse(results, p_pixel, self.thresholds)
+        return ScanResult(
+            path=image.path,
+            verdict=verdict,
+            p_ai=p_ai,
+            signals=results,
+            sha256=image.sha256,
+            format=image.format,
+            width=image.width,
+            height=image.height,
+            notes=list(image.notes),
+            detector=self.name,
+            seconds=time.perf_counter() - start,
+        )
+
+    def _error(
+        self, path: str, code: str, message: str, start: float, image: LoadedImage | None = None
+    ) -> ScanResult:
+        return ScanResult(
+            path=path,
+            verdict="error",
+            error=ErrorInfo(code, message),
+            sha256=image.sha256 if image else None,
+            format=image.format if image else None,
+            detector=self.name,
+            seconds=time.perf_counter() - start,
+        )

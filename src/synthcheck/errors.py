@@ -1,0 +1,122 @@
+"""The synthcheck exception tree.
+
+Every error synthcheck raises on purpose derives from :class:`SynthcheckError`::
+
+    SynthcheckError
+    ├── InputError                 a file the user gave cannot be used (always names the file)
+    │   ├── FileUnreadableError    missing, a directory, permission denied, I/O failure
+    │   ├── NotAnImageError        the bytes are not an image format synthcheck knows
+    │   ├── UnsupportedFormatError an image format or variant synthcheck cannot decode
+    │   ├── TruncatedImageError    the file ends before the image data does
+    │   ├── CorruptImageError      the image data is damaged
+    │   ├── ImageTooLargeError     over the pixel budget (decompression-bomb guard)
+    │   └── ScanTimeoutError       decoding or analysis ran past the per-file time limit
+    ├── BackboneError              a pretrained backbone is missing or broken
+    │   └── BackboneNotInstalledError  (message carries the install command)
+    ├── ModelError                 a detector / head file is missing, corrupt or incompatible
+    ├── ConfigError                an invalid parameter or option value (also a ValueError)
+    ├── ProjectError               train-your-own projects: unknown project, bad label, ...
+    └── DataError                  a data set unfit for training or evaluation (also a ValueError)
+
+Each error has a stable ``code`` (used in the JSONL ``error.type`` field) and a plain-words message.
+"""
+
+from __future__ import annotations
+
+from os import PathLike, fspath
+
+__all__ = [
+    "BackboneError",
+    "BackboneNotInstalledError",
+    "ConfigError",
+    "CorruptImageError",
+    "DataError",
+    "FileUnreadableError",
+    "ImageTooLargeError",
+    "InputError",
+    "ModelError",
+    "NotAnImageError",
+    "ProjectError",
+    "ScanTimeoutError",
+    "SynthcheckError",
+    "TruncatedImageError",
+    "UnsupportedFormatError",
+]
+
+
+class SynthcheckError(Exception):
+    """Base class of every error synthcheck raises on purpose."""
+
+    code = "error"
+
+
+class InputError(SynthcheckError):
+    """A file the user gave cannot be used. ``path`` names it and the message says why."""
+
+    code = "input_error"
+
+    def __init__(self, path: str | PathLike[str], reason: str) -> None:
+        self.path = fspath(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class FileUnreadableError(InputError):
+    code = "unreadable"
+
+
+class NotAnImageError(InputError):
+    code = "not_an_image"
+
+
+class UnsupportedFormatError(InputError):
+    code = "unsupported"
+
+
+class TruncatedImageError(InputError):
+    code = "truncated"
+
+
+class CorruptImageError(InputError):
+    code = "corrupt"
+
+
+class ImageTooLargeError(InputError):
+    code = "too_large"
+
+
+class ScanTimeoutError(InputError):
+    code = "timeout"
+
+
+class BackboneError(SynthcheckError):
+    code = "backbone_error"
+
+
+class BackboneNotInstalledError(BackboneError):
+    """A backbone's weights are not installed; the message gives the command that installs them."""
+
+    code = "backbone_not_installed"
+
+    def __init__(self, name: str, install_command: str) -> None:
+        self.name = name
+        self.install_command = install_command
+        super().__init__(
+            f"backbone {name!r} is not installed; install it with: {install_command}"
+        )
+
+
+class ModelError(SynthcheckError):
+    code = "model_error"
+
+
+class ConfigError(SynthcheckError, ValueError):
+    code = "config_error"
+
+
+class ProjectError(SynthcheckError):
+    code = "project_error"
+
+
+class DataError(SynthcheckError, ValueError):
+    code = "data_error"

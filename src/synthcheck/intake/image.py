@@ -1,0 +1,57 @@
+"""The decoded image handed to every signal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["ContainerMetadata", "LoadedImage"]
+
+
+@dataclass
+class ContainerMetadata:
+    """Metadata as found in the container, before any interpretation.
+
+    ``exif`` is the raw TIFF-structured EXIF block (starting with ``II*`` or ``MM*``), ``xmp`` the
+    XMP packet as text, ``text`` PNG tEXt/iTXt/zTXt chunks (and GIF/WebP comments), ``icc`` the
+    ICC profile bytes. ``c2pa`` is True when the container carries a C2PA/JUMBF box.
+    """
+
+    exif: bytes | None = None
+    xmp: str | None = None
+    text: dict[str, str] = field(default_factory=dict)
+    icc: bytes | None = None
+    c2pa: bool = False
+
+
+@dataclass
+class LoadedImage:
+    """One decoded image at native resolution, plus the original bytes and container metadata.
+
+    ``pixels`` is H x W x 3 uint8 RGB after EXIF orientation (alpha composited on white, 16-bit
+    reduced to 8-bit, palette expanded). ``format`` is the type detected from the bytes (e.g.
+    "JPEG", "PNG", "WEBP", "HEIF", "AVIF", "TIFF", "GIF", "BMP", "DNG", "RAW"), never the extension.
+    """
+
+    path: str
+    data: bytes
+    format: str
+    pixels: NDArray[np.uint8]
+    sha256: str
+    mime: str = "application/octet-stream"
+    frame_count: int = 1
+    bit_depth: int = 8
+    has_alpha: bool = False
+    original_mode: str = "RGB"
+    metadata: ContainerMetadata = field(default_factory=ContainerMetadata)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
