@@ -1,0 +1,17 @@
+"""Entry point of the ``synthcheck`` command. Importing a command module registers its commands."""
+
+from __future__ import annotations
+
+from synthcheck.cli.app import app
+
+# One import per command module (each registers its commands on ``app``).
+
+__all__ = ["main"]
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
