@@ -117,6 +117,8 @@ class ScanResult:
     detector: str | None = None
     heatmap: str | None = None
     seconds: float | None = None
+    #: Tile grid of p_ai in [0, 1] behind the heatmap; kept in memory only, never serialised.
+    heatmap_grid: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, JSONValue]:
         return {

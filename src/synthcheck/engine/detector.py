@@ -19,8 +19,14 @@ __all__ = ["Detector", "PixelModel", "PixelPrediction"]
 
 
 class PixelPrediction(Protocol):
-    p_ai: float
-    signals: list[SignalResult]
+    """A pixel model's output: ``p_ai`` (calibrated), its per-signal results and, optionally, a
+    ``heatmap`` attribute holding the tile grid of p_ai values."""
+
+    @property
+    def p_ai(self) -> float: ...
+
+    @property
+    def signals(self) -> list[SignalResult]: ...
 
 
 class PixelModel(Protocol):
@@ -79,13 +85,15 @@ class Detector:
                     )
                 )
         p_pixel: float | None = None
+        grid = None
         if self.pixel_model is not None:
             try:
                 prediction = self.pixel_model.predict(image)
             except SynthcheckError as exc:
                 return self._error(image.path, exc.code, str(exc), start, image)
-            p_pixel = prediction.p_ai
+            p_pixel = float(prediction.p_ai)
             results.extend(prediction.signals)
+            grid = getattr(prediction, "heatmap", None)
         verdict, p_ai = fuse(results, p_pixel, self.thresholds)
         return ScanResult(
             path=image.path,
@@ -99,6 +107,7 @@ class Detector:
             notes=list(image.notes),
             detector=self.name,
             seconds=time.perf_counter() - start,
+            heatmap_grid=grid,
         )
 
     def _error(

