@@ -24,7 +24,7 @@ def create_pixel_model_for(profile: str) -> PixelModel | None:
     """The pixel model of ``profile`` (None for "provenance")."""
     if profile == "provenance":
         return None
-    if profile not in PROFILES and not profile.startswith(("project:", "local-dir:")):
+    if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     pixel = importlib.import_module("synthcheck.pixel")
     model: PixelModel = pixel.create_pixel_model(profile)
