@@ -5,6 +5,7 @@ from __future__ import annotations
 from synthcheck.cli.app import app
 
 # One import per command module (each registers its commands on ``app``).
+from synthcheck.cli import serve as _serve  # noqa: F401
 
 __all__ = ["main"]
 

@@ -1,0 +1,87 @@
+"""The FastAPI application behind ``synthcheck serve``: the HTTP API and the web UI."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import anyio
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from synthcheck.engine.detector import Detector
+from synthcheck.errors import SynthcheckError
+from synthcheck.service import detect, meta
+from synthcheck.service.auth import check_token
+from synthcheck.service.limits import BodySizeLimit
+from synthcheck.service.settings import ServiceSettings
+from synthcheck.service.state import ServiceState
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: ServiceSettings | None = None, *, detector: Detector | None = None) -> FastAPI:
+    """Build the app. ``detector`` replaces the one built from ``settings`` (tests, embedding)."""
+    settings = settings or ServiceSettings()
+
+    async def auth(request: Request) -> None:
+        check_token(request, settings.token)
+
+    app = FastAPI(
+        title="synthcheck",
+        summary="Local AI-generated image detection",
+    )
+    app.state.synthcheck = ServiceState(settings, detector)
+    app.state.limiter = anyio.CapacityLimiter(settings.workers)
+    # Headroom over the file cap for multipart framing and form fields.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 1024 * 1024)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+            allow_headers=["Authorization"],
+        )
+
+    @app.exception_handler(SynthcheckError)
+    async def _synthcheck_error(request: Request, exc: SynthcheckError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "type": exc.code}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Never leak a stack trace to the client; the server log keeps it.
+        return JSONResponse({"detail": "internal error", "type": "internal"}, status_code=500)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()
+        ]
+        return JSONResponse({"detail": problems, "type": "invalid_request"}, status_code=422)
+
+    # Every API route needs the token; the UI's static files carry no data, and the page asks for
+    # the token itself, so they stay reachable.
+    for router in (meta.router, detect.router):
+        app.include_router(router, dependencies=[Depends(auth)])
+
+    static_dir = resources.files("synthcheck.service") / "static"
+    app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> Any:
+        return FileResponse(str(static_dir / "index.html"), media_type="text/html")
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.url.path in ("/", "/static/index.html"):
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'",
+            )
+        return response
+
+    return app

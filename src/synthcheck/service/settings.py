@@ -1,0 +1,59 @@
+"""Settings of the local HTTP service, validated once at start-up."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from synthcheck.errors import ConfigError
+
+__all__ = ["ServiceSettings"]
+
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+def is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How ``synthcheck serve`` runs.
+
+    Binding a non-loopback address requires a bearer ``token`` unless ``insecure`` is set
+    explicitly: a detector open to the network would accept anyone's uploads.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str | None = None
+    insecure: bool = False
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_files: int = 32
+    max_pixels: int = 200_000_000
+    profile: str = "auto"
+    calibration: str | None = None
+    workers: int = 2
+    cors_origins: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port must be between 1 and 65535, got {self.port}")
+        if self.max_upload_bytes <= 0:
+            raise ConfigError(f"max_upload_bytes must be positive, got {self.max_upload_bytes}")
+        if self.max_files <= 0:
+            raise ConfigError(f"max_files must be positive, got {self.max_files}")
+        if self.workers <= 0:
+            raise ConfigError(f"workers must be positive, got {self.workers}")
+        if self.token is not None and len(self.token) < 16:
+            raise ConfigError("token must be at least 16 characters long")
+        if not is_loopback(self.host) and self.token is None and not self.insecure:
+            raise ConfigError(
+                f"binding {self.host} exposes the service beyond this machine; pass --token "
+                "(bearer authentication on every route) or, knowingly, --insecure"
+            )

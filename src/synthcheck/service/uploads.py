@@ -1,0 +1,76 @@
+"""Receive uploads safely: size-capped streaming into a private temporary folder.
+
+The client's file name is never used as a path: each upload is stored under a random name and the
+original name is kept only as a label (stripped of any directory part) for the results.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from fastapi import HTTPException, UploadFile, status
+
+__all__ = ["SavedUpload", "display_name", "save_uploads", "upload_area"]
+
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SavedUpload:
+    name: str  # the client's file name, sanitised, for display only
+    path: Path  # where the bytes were written
+    size: int
+
+
+def display_name(raw: str | None) -> str:
+    """The last path component of a client-supplied name, without control characters."""
+    if not raw:
+        return "upload"
+    base = PureWindowsPath(PurePosixPath(raw).name).name
+    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in "\\/")
+    return cleaned[:255] or "upload"
+
+
+@contextmanager
+def upload_area() -> Iterator[Path]:
+    """A private temporary folder, removed with everything in it on exit."""
+    with tempfile.TemporaryDirectory(prefix="synthcheck-upload-") as tmp:
+        os.chmod(tmp, 0o700)
+        yield Path(tmp)
+
+
+async def save_uploads(
+    files: list[UploadFile], area: Path, *, max_files: int, max_bytes: int
+) -> list[SavedUpload]:
+    if not files:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "no files in the request (field 'files')")
+    if len(files) > max_files:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"{len(files)} files in one request; the limit is {max_files}",
+        )
+    saved: list[SavedUpload] = []
+    total = 0
+    for upload in files:
+        name = display_name(upload.filename)
+        ext = os.path.splitext(name)[1].lower()[:10]
+        target = area / f"{uuid.uuid4().hex}{ext if ext.isascii() else ''}"
+        size = 0
+        with target.open("wb") as out:
+            while chunk := await upload.read(_CHUNK):
+                size += len(chunk)
+                total += len(chunk)
+                if total > max_bytes:
+                    raise HTTPException(
+                        status.HTTP_413_CONTENT_TOO_LARGE,
+                        f"upload is over the {max_bytes} byte limit",
+                    )
+                out.write(chunk)
+        saved.append(SavedUpload(name=name, path=target, size=size))
+    return saved
