@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
+
+from synthcheck.home import HOME_ENV
 
 __all__ = ["app"]
 
@@ -13,3 +17,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from synthcheck import __version__
+
+        typer.echo(f"synthcheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    home: str | None = typer.Option(
+        None, "--home", help=f"Folder for projects and calibration profiles (env {HOME_ENV}).",
+        show_default=False,
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """synthcheck: evidence that an image is AI-generated or camera-made, computed on this machine."""
+    if home is not None:
+        os.environ[HOME_ENV] = home
