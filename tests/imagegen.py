@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +47,6 @@ __all__ = [
 ]
 
 Size = tuple[int, int]  # (width, height), as Pillow spells it
-
-#: An XMP packet declaring IPTC DigitalSourceType trainedAlgorithmicMedia.
-XMP_AI = None  # filled below, after xmp_packet is defined
-
 
 # --------------------------------------------------------------------------- pixels
 
@@ -159,6 +155,7 @@ def _xml_escape(value: str) -> str:
     )
 
 
+#: An XMP packet declaring IPTC DigitalSourceType trainedAlgorithmicMedia.
 XMP_AI = xmp_packet(
     {
         "Iptc4xmpExt:DigitalSourceType": (
@@ -298,8 +295,14 @@ def make_webp(
 
 
 def _heif_save(
-    path: str | Path, size: Size, fmt: str, exif: bytes | None, xmp: str | None,
-    quality: int, alpha: bool, seed: int,
+    path: str | Path,
+    size: Size,
+    fmt: str,
+    exif: bytes | None,
+    xmp: str | None,
+    quality: int,
+    alpha: bool,
+    seed: int,
 ) -> Path:
     import pillow_heif
 
@@ -513,8 +516,9 @@ def jumbf_c2pa_box(content: bytes = b"", *, label: bytes = b"c2pa") -> bytes:
     return struct.pack(">I", 8 + len(body)) + b"jumb" + body
 
 
-def with_c2pa_box(path: str | Path, content: bytes = b"\x00" * 16, *, out: str | Path | None = None
-                  ) -> Path:
+def with_c2pa_box(
+    path: str | Path, content: bytes = b"\x00" * 16, *, out: str | Path | None = None
+) -> Path:
     """Splice a (broken) C2PA JUMBF box into a JPEG (APP11) or PNG (caBX chunk) file."""
     p = Path(path)
     data = p.read_bytes()
@@ -553,4 +557,3 @@ def encode(im: Image.Image, fmt: str, **kw: Any) -> bytes:
     buf = io.BytesIO()
     im.save(buf, fmt, **kw)
     return buf.getvalue()
-
