@@ -33,6 +33,10 @@ class LoadedImage:
     ``pixels`` is H x W x 3 uint8 RGB after EXIF orientation (alpha composited on white, 16-bit
     reduced to 8-bit, palette expanded). ``format`` is the type detected from the bytes (e.g.
     "JPEG", "PNG", "WEBP", "HEIF", "AVIF", "TIFF", "GIF", "BMP", "DNG", "RAW"), never the extension.
+    ``frame_count`` counts frames (animations) or pages (TIFF); only the first is decoded.
+    ``bit_depth`` is the bits per sample of the source; ``orientation`` the EXIF orientation (1-8)
+    that was applied to reach ``pixels``. ``notes`` are plain-words remarks (a wrong extension,
+    damaged metadata, decoder warnings) that did not stop decoding.
     """
 
     path: str
@@ -47,6 +51,7 @@ class LoadedImage:
     original_mode: str = "RGB"
     metadata: ContainerMetadata = field(default_factory=ContainerMetadata)
     notes: list[str] = field(default_factory=list)
+    orientation: int = 1
 
     @property
     def width(self) -> int:

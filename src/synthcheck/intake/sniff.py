@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["EXTENSIONS", "sniff_format"]
+from synthcheck.intake.containers import tiff_ifd0_tags
+
+__all__ = ["EXTENSIONS", "SUPPORTED_FORMATS", "describe_unknown", "sniff_format"]
 
 # Extensions a user would expect for each detected type; used only to note mismatches.
 EXTENSIONS: dict[str, frozenset[str]] = {
@@ -41,14 +43,20 @@ def _iso_bmff_kind(head: bytes) -> str | None:
     return None
 
 
+_DNG_VERSION, _SUB_IFDS, _MAKE, _CFA_PATTERN = 50706, 330, 271, 33422
+
+
 def _tiff_kind(head: bytes, ext: str) -> str:
-    # DNG and most camera RAW files are TIFF-structured; tell them apart by tags / extension.
-    if b"\xc6\x12" in head[:4096] or b"\x12\xc6" in head[:4096]:  # DNGVersion tag 50706
+    # DNG and most camera RAW files are TIFF-structured; tell them apart by their first IFD.
+    if head[:4] in (b"IIRO", b"IIRS", b"IIU\x00") or head[8:10] == b"CR":
+        return "RAW"  # Olympus ORF, Panasonic RW2, Canon CR2
+    tags = tiff_ifd0_tags(head)
+    if _DNG_VERSION in tags:
         return "DNG"
     if ext in EXTENSIONS["RAW"]:
         return "RAW"
-    if head[:4] == b"IIRO" or head[8:10] == b"CR":
-        return "RAW"
+    if _CFA_PATTERN in tags or (_SUB_IFDS in tags and _MAKE in tags):
+        return "RAW"  # a Bayer mosaic in IFD0, or a camera's raw data in sub-IFDs (NEF, ARW, PEF)
     return "TIFF"
 
 
@@ -70,6 +78,54 @@ def sniff_format(head: bytes, ext: str = "") -> str | None:
     bmff = _iso_bmff_kind(head)
     if bmff is not None:
         return bmff
-    if head[:4] == b"FUJI" or head[:4] == b"FOVb" or head[:8] == b"\x00MRM\x00\x00\x00\x00"[:4]:
-        return "RAW"
+    if head[:4] in (b"FUJI", b"FOVb", b"\x00MRM") or head[6:14] == b"HEAPCCDR":
+        return "RAW"  # Fujifilm RAF, Sigma X3F, Minolta MRW, Canon CRW
     return None
+
+
+#: Every type :func:`sniff_format` can return.
+SUPPORTED_FORMATS = tuple(EXTENSIONS)
+
+# Known signatures of files synthcheck does not decode: (prefix, offset, name, is_image).
+_OTHER_SIGNATURES: tuple[tuple[bytes, int, str, bool], ...] = (
+    (b"\xff\x0a", 0, "a JPEG XL image", True),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", 0, "a JPEG XL image", True),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", 0, "a JPEG 2000 image", True),
+    (b"\xff\x4f\xff\x51", 0, "a JPEG 2000 codestream", True),
+    (b"8BPS", 0, "a Photoshop document (PSD)", True),
+    (b"\x00\x00\x01\x00", 0, "an icon file (ICO)", True),
+    (b"qoif", 0, "a QOI image", True),
+    (b"v/1\x01", 0, "an OpenEXR image", True),
+    (b"#?RADIANCE", 0, "a Radiance HDR image", True),
+    (b"%PDF", 0, "a PDF document", False),
+    (b"PK\x03\x04", 0, "a ZIP archive", False),
+    (b"\x1f\x8b", 0, "a gzip archive", False),
+    (b"ftypqt  ", 4, "a QuickTime video", False),
+    (b"ftyp", 4, "an MP4/ISO media file that is not a HEIF or AVIF image", False),
+    (b"\x1aE\xdf\xa3", 0, "a Matroska/WebM video", False),
+    (b"RIFF", 0, "a RIFF file that is not WebP (audio or video)", False),
+    (b"ID3", 0, "an MP3 audio file", False),
+    (b"\x7fELF", 0, "an executable", False),
+)
+
+
+def describe_unknown(head: bytes) -> tuple[str, bool]:
+    """Name what ``head`` looks like when :func:`sniff_format` returned None.
+
+    Returns ``(description, is_image)``: ``is_image`` is True for image formats synthcheck does not
+    decode (an "unsupported" error), False for everything else ("not an image").
+    """
+    for prefix, offset, name, is_image in _OTHER_SIGNATURES:
+        if head[offset : offset + len(prefix)] == prefix:
+            return name, is_image
+    text = head[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<svg", b"<?xml")) and b"<svg" in head[:4096].lower():
+        return "an SVG drawing (vector graphics are not analysed)", True
+    if text.startswith((b"<!doctype html", b"<html")):
+        return "an HTML page", False
+    if head and all(b in _TEXT_BYTES for b in head[:1024]):
+        return "a text file", False
+    return "data of an unknown type", False
+
+
+_TEXT_BYTES = frozenset(range(32, 127)) | {9, 10, 13} | frozenset(range(128, 256))

@@ -1,0 +1,235 @@
+"""Cheap, bounded walks over container structures, independent of any pixel decoder.
+
+They answer three questions from the bytes alone: does the file end before its own structure says
+it should (truncation), does it carry a C2PA / JUMBF manifest store, and what raw segments, chunks
+or boxes it holds. Every walker stops at the end of the data and at a fixed item count, so hostile
+files cannot make them loop or allocate.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+__all__ = [
+    "C2PA_UUID",
+    "Box",
+    "find_truncation",
+    "has_c2pa",
+    "iter_bmff_boxes",
+    "iter_jpeg_segments",
+    "iter_png_chunks",
+    "iter_riff_chunks",
+    "tiff_ifd0_tags",
+    "tiff_value",
+]
+
+#: The ISO-BMFF ``uuid`` box user type that C2PA uses in HEIF, AVIF and MP4.
+C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
+#: The JUMBF description-box type for a C2PA manifest store ("c2pa" + ISO suffix).
+_JUMBF_C2PA_TYPE = bytes.fromhex("6332706100110010800000aa00389b71")
+
+_MAX_ITEMS = 100_000  # no legitimate file has more segments / chunks / boxes than this
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Box:
+    """One container item: its type, where its payload starts and ends, and whether it is cut."""
+
+    kind: bytes
+    start: int
+    end: int
+    truncated: bool = False
+
+
+def iter_jpeg_segments(data: bytes) -> Iterator[Box]:
+    """Marker segments of a JPEG up to the start of scan (``SOS``), then ``EOI`` if present.
+
+    ``kind`` is the two marker bytes. Entropy-coded data after SOS is not walked (only whether the
+    file ends with ``EOI``, which is reported as a final ``b"\\xff\\xd9"`` item).
+    """
+    pos, n = 2, len(data)
+    for _ in range(_MAX_ITEMS):
+        while pos < n and data[pos] == 0xFF and pos + 1 < n and data[pos + 1] == 0xFF:
+            pos += 1  # fill bytes
+        if pos + 4 > n or data[pos] != 0xFF:
+            return
+        marker = data[pos + 1]
+        if marker == 0xD9 or (0xD0 <= marker <= 0xD7) or marker == 0x01:
+            pos += 2
+            continue
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        end = pos + 2 + length
+        yield Box(data[pos : pos + 2], pos + 4, min(end, n), truncated=end > n)
+        if marker == 0xDA:  # start of scan: the rest is entropy-coded data
+            tail = data.rstrip(b"\x00")
+            if tail.endswith(b"\xff\xd9"):
+                yield Box(b"\xff\xd9", len(tail), len(tail))
+            return
+        pos = end
+
+
+def iter_png_chunks(data: bytes) -> Iterator[Box]:
+    """Chunks of a PNG (``kind`` is the 4-byte chunk type; CRCs are not checked)."""
+    pos, n = len(_PNG_SIGNATURE), len(data)
+    for _ in range(_MAX_ITEMS):
+        if pos + 8 > n:
+            return
+        length = struct.unpack(">I", data[pos : pos + 4])[0]
+        kind = data[pos + 4 : pos + 8]
+        end = pos + 8 + length
+        yield Box(kind, pos + 8, min(end, n), truncated=end + 4 > n)
+        if kind == b"IEND" or end + 4 > n:
+            return
+        pos = end + 4
+
+
+def iter_riff_chunks(data: bytes) -> Iterator[Box]:
+    """Top-level chunks inside a RIFF (WebP) file."""
+    pos, n = 12, len(data)
+    for _ in range(_MAX_ITEMS):
+        if pos + 8 > n:
+            return
+        kind = data[pos : pos + 4]
+        length = struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        end = pos + 8 + length
+        yield Box(kind, pos + 8, min(end, n), truncated=end > n)
+        pos = end + (length & 1)
+
+
+def iter_bmff_boxes(data: bytes, start: int = 0, stop: int | None = None) -> Iterator[Box]:
+    """ISO base media file format boxes between ``start`` and ``stop`` (top level by default)."""
+    n = len(data) if stop is None else min(stop, len(data))
+    pos = start
+    for _ in range(_MAX_ITEMS):
+        if pos + 8 > n:
+            return
+        size = struct.unpack(">I", data[pos : pos + 4])[0]
+        kind = data[pos + 4 : pos + 8]
+        header = 8
+        if size == 1:
+            if pos + 16 > n:
+                yield Box(kind, pos + 8, n, truncated=True)
+                return
+            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
+            header = 16
+        elif size == 0:
+            size = n - pos  # box extends to the end of the file
+        if size < header:
+            return  # corrupt size; stop rather than loop
+        end = pos + size
+        yield Box(kind, pos + header, min(end, n), truncated=end > n)
+        pos = end
+
+
+def tiff_ifd0_tags(data: bytes) -> dict[int, tuple[int, int, bytes]]:
+    """The first IFD of a classic TIFF: tag -> (type, count, the raw 4-byte value/offset field).
+
+    Empty for BigTIFF or a damaged header. Values are not resolved; callers that need one use
+    :func:`tiff_value`.
+    """
+    if len(data) < 8 or data[:2] not in (b"II", b"MM") or data[2:4] not in (b"*\x00", b"\x00*"):
+        return {}
+    e = "<" if data[:2] == b"II" else ">"
+    offset = struct.unpack(e + "I", data[4:8])[0]
+    if offset + 2 > len(data):
+        return {}
+    count = min(struct.unpack(e + "H", data[offset : offset + 2])[0], 4096)
+    tags: dict[int, tuple[int, int, bytes]] = {}
+    for i in range(count):
+        at = offset + 2 + 12 * i
+        if at + 12 > len(data):
+            break
+        tag, typ, n = struct.unpack(e + "HHI", data[at : at + 8])
+        tags[tag] = (typ, n, data[at + 8 : at + 12])
+    return tags
+
+
+def tiff_value(data: bytes, entry: tuple[int, int, bytes], *, limit: int = 65536) -> bytes:
+    """The raw bytes of a TIFF tag's value (inline or at its offset), at most ``limit`` bytes."""
+    sizes = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
+    typ, n, field = entry
+    length = min(sizes.get(typ, 1) * n, limit)
+    if length <= 4:
+        return field[:length]
+    e = "<" if data[:2] == b"II" else ">"
+    offset = struct.unpack(e + "I", field)[0]
+    return data[offset : offset + length]
+
+
+def find_truncation(fmt: str, data: bytes) -> str | None:
+    """A plain-words reason when the container says it is longer than ``data``, else None."""
+    if fmt == "PNG":
+        last = None
+        for chunk in iter_png_chunks(data):
+            if chunk.truncated:
+                return f"the {chunk.kind.decode('latin-1')} chunk is cut off"
+            last = chunk
+        if last is None or last.kind != b"IEND":
+            return "the PNG has no IEND chunk (the file ends early)"
+        return None
+    if fmt == "WEBP":
+        declared = struct.unpack("<I", data[4:8])[0] + 8 if len(data) >= 8 else 0
+        if declared > len(data):
+            return f"the RIFF header declares {declared} bytes but the file has {len(data)}"
+        return None
+    if fmt in ("HEIF", "AVIF"):
+        for box in iter_bmff_boxes(data):
+            if box.truncated:
+                return f"the {box.kind.decode('latin-1', 'replace')!r} box is cut off"
+        return None
+    if fmt == "JPEG":
+        segments = list(iter_jpeg_segments(data))
+        if any(s.truncated for s in segments):
+            return "a JPEG marker segment is cut off"
+        if not segments or segments[-1].kind != b"\xff\xd9":
+            return "the JPEG has no end-of-image marker (the file ends early)"
+        return None
+    if fmt == "BMP" and len(data) >= 14:
+        declared = struct.unpack("<I", data[2:6])[0]
+        # Some writers put 0 or garbage here; only trust a plausible value.
+        if len(data) < declared <= 64 * len(data):
+            return f"the BMP header declares {declared} bytes but the file has {len(data)}"
+    if fmt == "GIF" and not data.rstrip(b"\x00").endswith(b";"):
+        return "the GIF has no trailer (the file ends early)"
+    return None
+
+
+def has_c2pa(fmt: str, data: bytes) -> bool:
+    """True when the container carries a C2PA manifest store (a JUMBF box labelled ``c2pa``).
+
+    Only the container is inspected (JPEG APP11, PNG ``caBX``, ISO-BMFF ``uuid``, WebP ``C2PA``,
+    TIFF tag 52545); whether the manifest is valid is the C2PA signal's business.
+    """
+    try:
+        if fmt == "JPEG":
+            for seg in iter_jpeg_segments(data):
+                if seg.kind == b"\xff\xeb" and _is_c2pa_jumbf(data[seg.start : seg.end]):
+                    return True
+            return False
+        if fmt == "PNG":
+            return any(c.kind == b"caBX" for c in iter_png_chunks(data))
+        if fmt == "WEBP":
+            return any(c.kind == b"C2PA" for c in iter_riff_chunks(data))
+        if fmt in ("HEIF", "AVIF", "RAW"):
+            return any(
+                b.kind == b"uuid" and data[b.start : b.start + 16] == C2PA_UUID
+                for b in iter_bmff_boxes(data)
+            )
+        if fmt in ("TIFF", "DNG"):
+            return 52545 in tiff_ifd0_tags(data)
+        if fmt == "GIF":
+            return b"C2PA_GIF" in data
+    except (struct.error, IndexError):
+        return False
+    return False
+
+
+def _is_c2pa_jumbf(payload: bytes) -> bool:
+    # APP11 JPEG-XT framing: "JP", a 2-byte instance, a 4-byte sequence number, then JUMBF.
+    if not payload.startswith(b"JP"):
+        return False
+    box = payload[8:]
+    return box[4:8] == b"jumb" and (_JUMBF_C2PA_TYPE in box[:64] or b"c2pa" in box[:64])

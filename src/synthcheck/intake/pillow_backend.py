@@ -1,0 +1,234 @@
+"""Decode JPEG, PNG, WebP, GIF, BMP, TIFF (Pillow), HEIF (pillow-heif) and AVIF (Pillow).
+
+Pillow keeps two pieces of process-wide state that intake must control: the decompression-bomb
+limit (``Image.MAX_IMAGE_PIXELS``) and Python's warning filters (Pillow warns about corrupt EXIF,
+odd palettes, ...). Both are set for the duration of one decode under :data:`PILLOW_LOCK`, so a
+decode never sees another thread's settings; parallel scans use processes, not threads.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from synthcheck.errors import (
+    CorruptImageError,
+    ImageTooLargeError,
+    InputError,
+    TruncatedImageError,
+    UnsupportedFormatError,
+)
+from synthcheck.intake.containers import find_truncation, iter_png_chunks
+from synthcheck.intake.image import ContainerMetadata
+from synthcheck.intake.metadata import pillow_metadata
+from synthcheck.intake.pixels import SIXTEEN_BIT_MODES, has_alpha, to_rgb8
+from synthcheck.intake.png_text import TEXT_CHUNKS
+
+__all__ = ["PILLOW_LOCK", "PillowDecoded", "decode_with_pillow", "quiet_warnings"]
+
+#: Serialises decodes that touch Pillow's global limit and the warning filters.
+PILLOW_LOCK = threading.RLock()
+
+# Pillow's plugin id for each detected type (restricting Image.open to it stops Pillow from
+# guessing a different format for a damaged file).
+_PLUGIN = {
+    "JPEG": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "GIF": "GIF", "BMP": "BMP",
+    "TIFF": "TIFF", "HEIF": "HEIF", "AVIF": "AVIF", "DNG": "TIFF", "RAW": "TIFF",
+}
+_TRUNCATION_WORDS = ("truncated", "end of file", "premature", "unexpected end", "ended early")
+_UNSUPPORTED_WORDS = ("unsupported", "not supported", "not implemented", "unknown compression")
+
+_heif_lock = threading.Lock()
+_heif_registered = False
+
+
+@dataclass
+class PillowDecoded:
+    """What the Pillow path produced for one file."""
+
+    pixels: NDArray[np.uint8]
+    metadata: ContainerMetadata
+    mode: str
+    bit_depth: int
+    has_alpha: bool
+    frame_count: int
+    orientation: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _register_heif() -> None:
+    global _heif_registered
+    with _heif_lock:
+        if not _heif_registered:
+            import pillow_heif
+
+            # Only the primary image: thumbnails, depth and auxiliary images are never decoded.
+            pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+            _heif_registered = True
+
+
+@contextmanager
+def quiet_warnings(notes: list[str]) -> Iterator[None]:
+    """Record warnings raised inside the block as notes instead of letting them escape."""
+    with PILLOW_LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for w in caught:
+                text = f"decoder warning: {str(w.message).strip()}"
+                if text not in notes and not issubclass(w.category, ResourceWarning):
+                    notes.append(text)
+
+
+@contextmanager
+def _pixel_limit_off() -> Iterator[None]:
+    # Intake applies its own budget to the header size before any pixel is decoded.
+    old = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
+
+
+def _strip_text_chunks(data: bytes) -> bytes:
+    out = [data[:8]]
+    for chunk in iter_png_chunks(data):
+        if chunk.kind not in TEXT_CHUNKS:
+            out.append(data[chunk.start - 8 : chunk.end + 4])
+    return b"".join(out)
+
+
+def decode_with_pillow(data: bytes, path: str, fmt: str, max_pixels: int) -> PillowDecoded:
+    """Decode the first frame of ``data`` (already sniffed as ``fmt``) at native resolution."""
+    if fmt == "HEIF":
+        _register_heif()
+    plugin = _PLUGIN[fmt]
+    if plugin not in Image.OPEN:
+        raise UnsupportedFormatError(path, f"no {fmt} decoder is installed in this environment")
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        # Something in the process asked Pillow to fill truncated images with grey; intake must
+        # report truncation instead, so it refuses to run in that state.
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True; intake requires False")
+    notes: list[str] = []
+    try:
+        with quiet_warnings(notes), _pixel_limit_off():
+            return _decode(data, path, fmt, plugin, max_pixels, notes)
+    except InputError:
+        raise
+    except MemoryError:
+        raise ImageTooLargeError(path, "ran out of memory while decoding the image") from None
+    except Exception as exc:  # any decoder failure on untrusted bytes becomes a typed error
+        raise _classify(exc, data, path, fmt) from None
+
+
+def _open(data: bytes, path: str, fmt: str, plugin: str, notes: list[str]) -> Image.Image:
+    try:
+        return Image.open(io.BytesIO(data), formats=[plugin])
+    except ValueError as exc:
+        if fmt != "PNG" or "text" not in str(exc).lower():
+            raise
+        # Pillow's text-chunk limits; the text is read separately with intake's own limits.
+        notes.append("PNG text chunks exceed Pillow's limits; the pixels were decoded without them")
+        return Image.open(io.BytesIO(_strip_text_chunks(data)), formats=[plugin])
+    except UnidentifiedImageError:
+        reason = find_truncation(fmt, data)
+        if reason:
+            raise TruncatedImageError(path, f"{fmt} file is truncated: {reason}") from None
+        raise CorruptImageError(path, f"the {fmt} header is damaged or uses a variant "
+                                "this decoder does not read") from None
+
+
+def _decode(
+    data: bytes, path: str, fmt: str, plugin: str, max_pixels: int, notes: list[str]
+) -> PillowDecoded:
+    im = _open(data, path, fmt, plugin, notes)
+    with im:
+        w, h = im.size
+        if w <= 0 or h <= 0:
+            raise CorruptImageError(path, f"the {fmt} header gives invalid dimensions {w}x{h}")
+        if w * h > max_pixels:
+            raise ImageTooLargeError(
+                path,
+                f"{w}x{h} = {w * h:,} pixels is over the pixel budget of {max_pixels:,} "
+                "(refused before decoding, as a decompression-bomb guard)",
+            )
+        mode = im.mode
+        im.load()
+        metadata = pillow_metadata(im, data, fmt, notes)
+        bit_depth = _bit_depth(im, data, fmt)
+        alpha = has_alpha(im)
+        orientation = _orientation(im)
+        try:
+            oriented = ImageOps.exif_transpose(im) if orientation != 1 else im
+        except Exception:  # a damaged EXIF block must not lose the picture
+            oriented, orientation = im, 1
+            notes.append("the EXIF orientation could not be applied (damaged EXIF)")
+        try:
+            pixels = to_rgb8(oriented)
+        except ValueError as exc:
+            raise UnsupportedFormatError(
+                path, f"{fmt} colour mode {mode} cannot be converted to RGB ({exc})"
+            ) from None
+        frame_count = _frame_count(im, notes)
+    if frame_count > 1:
+        kind = "pages" if fmt == "TIFF" else "frames"
+        notes.append(f"{frame_count} {kind}; the first was analysed")
+    return PillowDecoded(pixels, metadata, mode, bit_depth, alpha, frame_count, orientation, notes)
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except Exception:
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _frame_count(im: Image.Image, notes: list[str]) -> int:
+    try:
+        return max(1, int(getattr(im, "n_frames", 1) or 1))
+    except Exception:  # later frames of an animation may be damaged; the first one decoded
+        notes.append("the number of frames could not be determined (later frames are damaged)")
+        return 1
+
+
+def _bit_depth(im: Image.Image, data: bytes, fmt: str) -> int:
+    if fmt == "PNG" and len(data) > 24:
+        return int(data[24])
+    if im.mode in SIXTEEN_BIT_MODES or im.mode == "I":
+        return 16
+    if im.mode == "F":
+        return 32
+    heif_depth = im.info.get("bit_depth")
+    if isinstance(heif_depth, int):
+        return heif_depth
+    if fmt == "TIFF":
+        bits = getattr(im, "tag_v2", {}).get(258)
+        if isinstance(bits, tuple) and bits and isinstance(bits[0], int):
+            return int(bits[0])
+        if isinstance(bits, int):
+            return bits
+    return 1 if im.mode == "1" else 8
+
+
+def _classify(exc: BaseException, data: bytes, path: str, fmt: str) -> InputError:
+    message = str(exc).strip() or type(exc).__name__
+    lowered = message.lower()
+    reason = find_truncation(fmt, data)
+    if reason:
+        return TruncatedImageError(path, f"{fmt} file is truncated: {reason}")
+    if any(word in lowered for word in _TRUNCATION_WORDS):
+        return TruncatedImageError(path, f"{fmt} file is truncated: the image data ends early")
+    if any(word in lowered for word in _UNSUPPORTED_WORDS):
+        return UnsupportedFormatError(path, f"{fmt} variant that cannot be decoded ({message})")
+    return CorruptImageError(path, f"{fmt} image data is damaged ({message})")
