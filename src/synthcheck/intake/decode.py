@@ -33,9 +33,16 @@ MAX_FILE_BYTES = 2 * 1024**3
 
 #: MIME type of each detected format.
 MIME_TYPES = {
-    "JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif",
-    "BMP": "image/bmp", "TIFF": "image/tiff", "HEIF": "image/heif", "AVIF": "image/avif",
-    "DNG": "image/x-adobe-dng", "RAW": "image/x-raw",
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+    "HEIF": "image/heif",
+    "AVIF": "image/avif",
+    "DNG": "image/x-adobe-dng",
+    "RAW": "image/x-raw",
 }
 _SNIFF_BYTES = 1 << 16  # TIFF-based RAW/DNG need their first IFD, which may not be at the start
 
@@ -84,8 +91,9 @@ def load_image_bytes(
         what, is_image = describe_unknown(head)
         if is_image:
             raise UnsupportedFormatError(
-                path, f"{what}, a format synthcheck does not read (it reads "
-                "JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF, GIF, BMP and camera RAW/DNG)"
+                path,
+                f"{what}, a format synthcheck does not read (it reads "
+                "JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF, GIF, BMP and camera RAW/DNG)",
             )
         raise NotAnImageError(path, f"not an image: the content looks like {what}")
     notes: list[str] = []
@@ -95,14 +103,31 @@ def load_image_bytes(
     if fmt in ("DNG", "RAW"):
         pixels, bit_depth, orientation = decode_raw(data, path, fmt, max_pixels)
         return LoadedImage(
-            path=path, data=data, format=fmt, pixels=pixels, sha256=sha256,
-            mime=MIME_TYPES[fmt], bit_depth=bit_depth, original_mode="RAW",
-            metadata=tiff_container_metadata(data, fmt), notes=notes, orientation=orientation,
+            path=path,
+            data=data,
+            format=fmt,
+            pixels=pixels,
+            sha256=sha256,
+            mime=MIME_TYPES[fmt],
+            bit_depth=bit_depth,
+            original_mode="RAW",
+            metadata=tiff_container_metadata(data, fmt),
+            notes=notes,
+            orientation=orientation,
         )
     decoded = decode_with_pillow(data, path, fmt, max_pixels)
     return LoadedImage(
-        path=path, data=data, format=fmt, pixels=decoded.pixels, sha256=sha256,
-        mime=MIME_TYPES[fmt], frame_count=decoded.frame_count, bit_depth=decoded.bit_depth,
-        has_alpha=decoded.has_alpha, original_mode=decoded.mode, metadata=decoded.metadata,
-        notes=notes + decoded.notes, orientation=decoded.orientation,
+        path=path,
+        data=data,
+        format=fmt,
+        pixels=decoded.pixels,
+        sha256=sha256,
+        mime=MIME_TYPES[fmt],
+        frame_count=decoded.frame_count,
+        bit_depth=decoded.bit_depth,
+        has_alpha=decoded.has_alpha,
+        original_mode=decoded.mode,
+        metadata=decoded.metadata,
+        notes=notes + decoded.notes,
+        orientation=decoded.orientation,
     )

@@ -24,9 +24,7 @@ def _as_text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def pillow_metadata(
-    im: Image.Image, data: bytes, fmt: str, notes: list[str]
-) -> ContainerMetadata:
+def pillow_metadata(im: Image.Image, data: bytes, fmt: str, notes: list[str]) -> ContainerMetadata:
     """Metadata of a Pillow-opened image (call after ``load()``, when trailing chunks are read)."""
     info = im.info
     meta = ContainerMetadata(c2pa=has_c2pa(fmt, data))

@@ -1,9 +1,10 @@
 """Decode JPEG, PNG, WebP, GIF, BMP, TIFF (Pillow), HEIF (pillow-heif) and AVIF (Pillow).
 
-Pillow keeps two pieces of process-wide state that intake must control: the decompression-bomb
-limit (``Image.MAX_IMAGE_PIXELS``) and Python's warning filters (Pillow warns about corrupt EXIF,
-odd palettes, ...). Both are set for the duration of one decode under :data:`PILLOW_LOCK`, so a
-decode never sees another thread's settings; parallel scans use processes, not threads.
+Pillow keeps process-wide state that intake must control: the decompression-bomb limit
+(``Image.MAX_IMAGE_PIXELS``), ``ImageFile.LOAD_TRUNCATED_IMAGES`` (truncation must be an error, not
+a grey fill) and Python's warning filters (Pillow warns about corrupt EXIF, odd palettes, ...).
+All are set for the duration of one decode under :data:`PILLOW_LOCK`, so a decode never sees
+another thread's settings; parallel scans use processes, not threads.
 """
 
 from __future__ import annotations
@@ -40,8 +41,16 @@ PILLOW_LOCK = threading.RLock()
 # Pillow's plugin id for each detected type (restricting Image.open to it stops Pillow from
 # guessing a different format for a damaged file).
 _PLUGIN = {
-    "JPEG": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "GIF": "GIF", "BMP": "BMP",
-    "TIFF": "TIFF", "HEIF": "HEIF", "AVIF": "AVIF", "DNG": "TIFF", "RAW": "TIFF",
+    "JPEG": "JPEG",
+    "PNG": "PNG",
+    "WEBP": "WEBP",
+    "GIF": "GIF",
+    "BMP": "BMP",
+    "TIFF": "TIFF",
+    "HEIF": "HEIF",
+    "AVIF": "AVIF",
+    "DNG": "TIFF",
+    "RAW": "TIFF",
 }
 _TRUNCATION_WORDS = ("truncated", "end of file", "premature", "unexpected end", "ended early")
 _UNSUPPORTED_WORDS = ("unsupported", "not supported", "not implemented", "unknown compression")
@@ -90,14 +99,15 @@ def quiet_warnings(notes: list[str]) -> Iterator[None]:
 
 
 @contextmanager
-def _pixel_limit_off() -> Iterator[None]:
-    # Intake applies its own budget to the header size before any pixel is decoded.
-    old = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None
+def _pillow_limits() -> Iterator[None]:
+    # Intake applies its own budget to the header size before any pixel is decoded, and must see
+    # truncation as an error even if someone in the process asked Pillow to fill it with grey.
+    old_pixels, old_truncated = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
+    Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = None, False
     try:
         yield
     finally:
-        Image.MAX_IMAGE_PIXELS = old
+        Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = old_pixels, old_truncated
 
 
 def _strip_text_chunks(data: bytes) -> bytes:
@@ -113,15 +123,12 @@ def decode_with_pillow(data: bytes, path: str, fmt: str, max_pixels: int) -> Pil
     if fmt == "HEIF":
         _register_heif()
     plugin = _PLUGIN[fmt]
+    Image.init()  # Pillow registers its plugins lazily; OPEN is empty before this
     if plugin not in Image.OPEN:
         raise UnsupportedFormatError(path, f"no {fmt} decoder is installed in this environment")
-    if ImageFile.LOAD_TRUNCATED_IMAGES:
-        # Something in the process asked Pillow to fill truncated images with grey; intake must
-        # report truncation instead, so it refuses to run in that state.
-        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True; intake requires False")
     notes: list[str] = []
     try:
-        with quiet_warnings(notes), _pixel_limit_off():
+        with quiet_warnings(notes), _pillow_limits():
             return _decode(data, path, fmt, plugin, max_pixels, notes)
     except InputError:
         raise
@@ -144,8 +151,9 @@ def _open(data: bytes, path: str, fmt: str, plugin: str, notes: list[str]) -> Im
         reason = find_truncation(fmt, data)
         if reason:
             raise TruncatedImageError(path, f"{fmt} file is truncated: {reason}") from None
-        raise CorruptImageError(path, f"the {fmt} header is damaged or uses a variant "
-                                "this decoder does not read") from None
+        raise CorruptImageError(
+            path, f"the {fmt} header is damaged or uses a variant this decoder does not read"
+        ) from None
 
 
 def _decode(

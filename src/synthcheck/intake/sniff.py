@@ -18,12 +18,33 @@ EXTENSIONS: dict[str, frozenset[str]] = {
     "AVIF": frozenset({".avif"}),
     "DNG": frozenset({".dng"}),
     "RAW": frozenset(
-        {".nef", ".nrw", ".cr2", ".cr3", ".arw", ".srf", ".sr2", ".orf", ".rw2", ".raf",
-         ".pef", ".srw", ".x3f", ".3fr", ".erf", ".kdc", ".mrw", ".dcr", ".iiq", ".rwl"}
+        {
+            ".nef",
+            ".nrw",
+            ".cr2",
+            ".cr3",
+            ".arw",
+            ".srf",
+            ".sr2",
+            ".orf",
+            ".rw2",
+            ".raf",
+            ".pef",
+            ".srw",
+            ".x3f",
+            ".3fr",
+            ".erf",
+            ".kdc",
+            ".mrw",
+            ".dcr",
+            ".iiq",
+            ".rwl",
+        }
     ),
 }
 
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"heif"}
+_HEVC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"}
+_GENERIC_HEIF_BRANDS = {b"mif1", b"msf1", b"heif", b"miaf"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 
 
@@ -34,11 +55,15 @@ def _iso_bmff_kind(head: bytes) -> str | None:
     major = head[8:12]
     compat = {head[i : i + 4] for i in range(16, min(size, len(head)) - 3, 4)}
     brands = {major} | compat
-    if major in _AVIF_BRANDS or (brands & _AVIF_BRANDS and major not in _HEIF_BRANDS):
-        return "AVIF"
     if major == b"crx ":
         return "RAW"  # Canon CR3
-    if brands & (_HEIF_BRANDS | _AVIF_BRANDS):
+    if major in _AVIF_BRANDS:
+        return "AVIF"
+    if brands & _HEVC_BRANDS:
+        return "HEIF"
+    if brands & _AVIF_BRANDS:
+        return "AVIF"
+    if brands & _GENERIC_HEIF_BRANDS:
         return "HEIF"
     return None
 
@@ -73,7 +98,7 @@ def sniff_format(head: bytes, ext: str = "") -> str | None:
         return "GIF"
     if head[:2] == b"BM" and len(head) >= 26:
         return "BMP"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+", b"IIRO", b"IIRS"):
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+", b"IIRO", b"IIRS", b"IIU\x00"):
         return _tiff_kind(head, ext)
     bmff = _iso_bmff_kind(head)
     if bmff is not None:

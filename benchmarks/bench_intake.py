@@ -1,0 +1,131 @@
+"""Intake over the format fixtures: decoded / failed per format (with reasons) and throughput.
+
+For every file in ``fixtures/manifest.csv`` it runs ``synthcheck.intake.load_image`` and, as a
+reference, the underlying libraries directly (Pillow with pillow-heif, else rawpy). It prints one
+row per detected format, the failure reasons, files whose size disagrees with the reference, and
+decode throughput (files/s, megapixels/s) on this machine.
+
+    python benchmarks/bench_intake.py [--data ../shared/data] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import time
+import warnings
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from synthcheck.errors import InputError
+from synthcheck.intake import load_image
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Row:
+    files: int = 0
+    decoded: int = 0
+    failed: int = 0
+    reference_ok: int = 0
+    size_mismatch: int = 0
+    seconds: float = 0.0
+    megapixels: float = 0.0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+def reference_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) as Pillow / pillow-heif / rawpy decode the file directly, or None."""
+    import pillow_heif
+    import rawpy
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                im.load()
+                return im.size
+        except Exception:
+            pass
+        try:
+            with rawpy.imread(io.BytesIO(data)) as raw:
+                raw.postprocess(half_size=True)  # decodable at all
+                return raw.sizes.width, raw.sizes.height
+        except Exception:
+            return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--repeat", type=int, default=1, help="decode every file this many times")
+    args = parser.parse_args()
+    root = args.data / "fixtures"
+    with (root / "manifest.csv").open(newline="") as fh:
+        files = [root / r["file"] for r in csv.DictReader(fh)]
+
+    rows: dict[str, Row] = defaultdict(Row)
+    mismatches: list[str] = []
+    total_seconds = 0.0
+    for path in files:
+        data = path.read_bytes()
+        ref = reference_size(data)
+        start = time.perf_counter()
+        try:
+            for _ in range(args.repeat):
+                image = load_image(path)
+        except InputError as exc:
+            elapsed = time.perf_counter() - start
+            key = f"({path.suffix.lower().lstrip('.')})"
+            row = rows[key]
+            row.failed += 1
+            row.reasons[f"{exc.code}: {exc.reason[:90]}"] += 1
+        else:
+            elapsed = (time.perf_counter() - start) / args.repeat
+            row = rows[image.format]
+            row.decoded += 1
+            row.megapixels += image.width * image.height / 1e6
+            if ref is not None and sorted(ref) != sorted((image.width, image.height)):
+                row.size_mismatch += 1
+                mismatches.append(f"{path.name}: intake {image.width}x{image.height}, ref {ref}")
+        row.files += 1
+        row.seconds += elapsed
+        row.reference_ok += ref is not None
+        total_seconds += elapsed
+
+    header = f"{'format':<10}{'files':>6}{'decoded':>9}{'failed':>8}{'ref ok':>8}"
+    header += f"{'size≠ref':>10}{'files/s':>9}{'MP/s':>8}"
+    print(header)
+    print("-" * len(header))
+    for fmt in sorted(rows):
+        r = rows[fmt]
+        fps = r.files / r.seconds if r.seconds else float("nan")
+        mps = r.megapixels / r.seconds if r.seconds else float("nan")
+        print(
+            f"{fmt:<10}{r.files:>6}{r.decoded:>9}{r.failed:>8}{r.reference_ok:>8}"
+            f"{r.size_mismatch:>10}{fps:>9.1f}{mps:>8.1f}"
+        )
+    n = sum(r.files for r in rows.values())
+    decoded = sum(r.decoded for r in rows.values())
+    mp = sum(r.megapixels for r in rows.values())
+    print("-" * len(header))
+    print(
+        f"{'all':<10}{n:>6}{decoded:>9}{n - decoded:>8}"
+        f"{sum(r.reference_ok for r in rows.values()):>8}{len(mismatches):>10}"
+        f"{n / total_seconds:>9.1f}{mp / total_seconds:>8.1f}"
+    )
+    print("(failed rows are keyed by file extension, since no format was detected or decoded)")
+    for fmt, r in sorted(rows.items()):
+        for reason, count in r.reasons.most_common():
+            print(f"  {fmt} x{count}: {reason}")
+    for line in mismatches:
+        print(f"  size mismatch: {line}")
+
+
+if __name__ == "__main__":
+    main()
