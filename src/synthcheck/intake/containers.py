@@ -9,18 +9,21 @@ files cannot make them loop or allocate.
 from __future__ import annotations
 
 import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = [
     "C2PA_UUID",
     "Box",
+    "drop_damaged_png_chunks",
     "find_truncation",
     "has_c2pa",
     "iter_bmff_boxes",
     "iter_jpeg_segments",
     "iter_png_chunks",
     "iter_riff_chunks",
+    "png_chunk_crc_ok",
     "tiff_ifd0_tags",
     "tiff_value",
 ]
@@ -63,10 +66,10 @@ def iter_jpeg_segments(data: bytes) -> Iterator[Box]:
         length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         end = pos + 2 + length
         yield Box(data[pos : pos + 2], pos + 4, min(end, n), truncated=end > n)
-        if marker == 0xDA:  # start of scan: the rest is entropy-coded data
-            tail = data.rstrip(b"\x00")
-            if tail.endswith(b"\xff\xd9"):
-                yield Box(b"\xff\xd9", len(tail), len(tail))
+        if marker == 0xDA:  # start of scan: entropy-coded data follows, where 0xFF is stuffed,
+            eoi = data.find(b"\xff\xd9", min(end, n))  # so the next FFD9 is the end of image
+            if eoi >= 0:
+                yield Box(b"\xff\xd9", eoi + 2, eoi + 2)
             return
         pos = end
 
@@ -84,6 +87,31 @@ def iter_png_chunks(data: bytes) -> Iterator[Box]:
         if kind == b"IEND" or end + 4 > n:
             return
         pos = end + 4
+
+
+def png_chunk_crc_ok(data: bytes, chunk: Box) -> bool:
+    """True when the CRC stored after ``chunk`` matches its type and payload."""
+    stored = data[chunk.end : chunk.end + 4]
+    if chunk.truncated or len(stored) != 4:
+        return False
+    crc = zlib.crc32(data[chunk.start - 4 : chunk.end]) & 0xFFFFFFFF
+    return int.from_bytes(stored, "big") == crc
+
+
+def drop_damaged_png_chunks(data: bytes) -> tuple[bytes, list[str]]:
+    """``data`` without ancillary chunks whose CRC is wrong, and the types that were dropped.
+
+    Ancillary chunks (lower-case first letter: text, EXIF, colour profile, C2PA ...) are not
+    needed to draw the image, so a damaged one should cost its metadata, not the picture.
+    """
+    out, dropped = [data[: len(_PNG_SIGNATURE)]], []
+    for chunk in iter_png_chunks(data):
+        raw = data[chunk.start - 8 : chunk.end + 4]
+        if chunk.kind[:1].islower() and not png_chunk_crc_ok(data, chunk):
+            dropped.append(chunk.kind.decode("latin-1"))
+            continue
+        out.append(raw)
+    return b"".join(out), dropped
 
 
 def iter_riff_chunks(data: bytes) -> Iterator[Box]:
@@ -168,7 +196,7 @@ def find_truncation(fmt: str, data: bytes) -> str | None:
                 return f"the {chunk.kind.decode('latin-1')} chunk is cut off"
             last = chunk
         if last is None or last.kind != b"IEND":
-            return "the PNG has no IEND chunk (the file ends early)"
+            return "the PNG has no IEND chunk, so the file ends early"
         return None
     if fmt == "WEBP":
         declared = struct.unpack("<I", data[4:8])[0] + 8 if len(data) >= 8 else 0
@@ -185,16 +213,46 @@ def find_truncation(fmt: str, data: bytes) -> str | None:
         if any(s.truncated for s in segments):
             return "a JPEG marker segment is cut off"
         if not segments or segments[-1].kind != b"\xff\xd9":
-            return "the JPEG has no end-of-image marker (the file ends early)"
+            return "the JPEG has no end-of-image marker, so the file ends early"
         return None
+    if fmt in ("TIFF", "DNG", "RAW") and data[:4] in (b"II*\x00", b"MM\x00*"):
+        return _tiff_truncation(data)
     if fmt == "BMP" and len(data) >= 14:
         declared = struct.unpack("<I", data[2:6])[0]
         # Some writers put 0 or garbage here; only trust a plausible value.
         if len(data) < declared <= 64 * len(data):
             return f"the BMP header declares {declared} bytes but the file has {len(data)}"
     if fmt == "GIF" and not data.rstrip(b"\x00").endswith(b";"):
-        return "the GIF has no trailer (the file ends early)"
+        return "the GIF has no trailer, so the file ends early"
     return None
+
+
+def _tiff_truncation(data: bytes) -> str | None:
+    e = "<" if data[:2] == b"II" else ">"
+    ifd0 = struct.unpack(e + "I", data[4:8])[0]
+    if ifd0 + 2 > len(data):
+        return "the TIFF directory lies past the end of the file"
+    count = struct.unpack(e + "H", data[ifd0 : ifd0 + 2])[0]
+    if ifd0 + 2 + 12 * count > len(data):
+        return "the TIFF directory is cut off"
+    tags = tiff_ifd0_tags(data)
+    for offsets_tag, counts_tag in ((273, 279), (324, 325)):
+        if offsets_tag in tags and counts_tag in tags:
+            offsets = _tiff_ints(data, tags[offsets_tag], e)
+            counts = _tiff_ints(data, tags[counts_tag], e)
+            if any(o + c > len(data) for o, c in zip(offsets, counts, strict=False)):
+                return "the image data ends early"
+    return None
+
+
+def _tiff_ints(data: bytes, entry: tuple[int, int, bytes], e: str) -> list[int]:
+    typ, n = entry[0], min(entry[1], 16384)
+    code = {3: "H", 4: "I", 16: "Q"}.get(typ)
+    if code is None:
+        return []
+    raw = tiff_value(data, (typ, n, entry[2]), limit=n * struct.calcsize(code))
+    usable = len(raw) // struct.calcsize(code)
+    return list(struct.unpack(f"{e}{usable}{code}", raw[: usable * struct.calcsize(code)]))
 
 
 def has_c2pa(fmt: str, data: bytes) -> bool:

@@ -27,7 +27,11 @@ from synthcheck.errors import (
     TruncatedImageError,
     UnsupportedFormatError,
 )
-from synthcheck.intake.containers import find_truncation, iter_png_chunks
+from synthcheck.intake.containers import (
+    drop_damaged_png_chunks,
+    find_truncation,
+    iter_png_chunks,
+)
 from synthcheck.intake.image import ContainerMetadata
 from synthcheck.intake.metadata import pillow_metadata
 from synthcheck.intake.pixels import SIXTEEN_BIT_MODES, has_alpha, to_rgb8
@@ -53,6 +57,7 @@ _PLUGIN = {
     "RAW": "TIFF",
 }
 _TRUNCATION_WORDS = ("truncated", "end of file", "premature", "unexpected end", "ended early")
+_TOO_LARGE_WORDS = ("security limit", "too large", "exceeds the maximum")
 _UNSUPPORTED_WORDS = ("unsupported", "not supported", "not implemented", "unknown compression")
 
 _heif_lock = threading.Lock()
@@ -148,6 +153,11 @@ def _open(data: bytes, path: str, fmt: str, plugin: str, notes: list[str]) -> Im
         notes.append("PNG text chunks exceed Pillow's limits; the pixels were decoded without them")
         return Image.open(io.BytesIO(_strip_text_chunks(data)), formats=[plugin])
     except UnidentifiedImageError:
+        if fmt == "PNG":
+            repaired, dropped = drop_damaged_png_chunks(data)
+            if dropped:
+                notes.append(f"damaged PNG metadata chunks ignored: {', '.join(dropped)}")
+                return _open(repaired, path, fmt, plugin, notes)
         reason = find_truncation(fmt, data)
         if reason:
             raise TruncatedImageError(path, f"{fmt} file is truncated: {reason}") from None
@@ -191,6 +201,13 @@ def _decode(
     if frame_count > 1:
         kind = "pages" if fmt == "TIFF" else "frames"
         notes.append(f"{frame_count} {kind}; the first was analysed")
+    # JPEG is excluded: data after the end-of-image marker is common and harmless there.
+    cut = None if fmt == "JPEG" else find_truncation(fmt, data)
+    if cut:
+        notes.append(
+            f"the file is truncated ({cut}); the first image decoded intact, "
+            "later frames or pages may be missing"
+        )
     return PillowDecoded(pixels, metadata, mode, bit_depth, alpha, frame_count, orientation, notes)
 
 
@@ -237,6 +254,10 @@ def _classify(exc: BaseException, data: bytes, path: str, fmt: str) -> InputErro
         return TruncatedImageError(path, f"{fmt} file is truncated: {reason}")
     if any(word in lowered for word in _TRUNCATION_WORDS):
         return TruncatedImageError(path, f"{fmt} file is truncated: the image data ends early")
+    if any(word in lowered for word in _TOO_LARGE_WORDS):
+        return ImageTooLargeError(
+            path, f"{fmt} image is over the decoder's size limits ({message})"
+        )
     if any(word in lowered for word in _UNSUPPORTED_WORDS):
         return UnsupportedFormatError(path, f"{fmt} variant that cannot be decoded ({message})")
     return CorruptImageError(path, f"{fmt} image data is damaged ({message})")

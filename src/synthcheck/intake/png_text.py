@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 
-from synthcheck.intake.containers import iter_png_chunks
+from synthcheck.intake.containers import iter_png_chunks, png_chunk_crc_ok
 
 __all__ = ["MAX_CHUNK_TEXT", "MAX_TOTAL_TEXT", "TEXT_CHUNKS", "PngText", "read_png_text"]
 
@@ -55,6 +55,9 @@ def read_png_text(data: bytes) -> PngText:
         keyword_raw, sep, rest = payload.partition(b"\x00")
         keyword = keyword_raw[:79].decode("latin-1")
         kind = chunk.kind.decode("ascii")
+        if not png_chunk_crc_ok(data, chunk):
+            result.skipped.append(f"{kind} {keyword!r}: damaged (bad checksum)")
+            continue
         if not sep or not keyword:
             result.skipped.append(f"a {kind} chunk without a keyword")
             continue
