@@ -205,8 +205,8 @@ def _decode(
     cut = None if fmt == "JPEG" else find_truncation(fmt, data)
     if cut:
         notes.append(
-            f"the file is truncated ({cut}); the first image decoded intact, "
-            "later frames or pages may be missing"
+            f"the file is truncated ({cut}), but the first image decoded completely; "
+            "later frames or metadata may be missing"
         )
     return PillowDecoded(pixels, metadata, mode, bit_depth, alpha, frame_count, orientation, notes)
 
