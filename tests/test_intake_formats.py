@@ -423,3 +423,11 @@ def test_concurrent_decodes_agree(tmp_path: Path) -> None:
         parallel = list(pool.map(lambda p: load_image(p).pixels, paths))
     for a, b in zip(sequential, parallel, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_tiff_named_as_camera_raw_falls_back_to_tiff(tmp_path: Path) -> None:
+    path = make_tiff(tmp_path / "photo.nef")
+    image = load_image(path)
+    assert image.format == "TIFF"
+    assert any("LibRaw" in note for note in image.notes)
+    np.testing.assert_array_equal(image.pixels, noise_pixels(SIZE))

@@ -101,20 +101,31 @@ def load_image_bytes(
         notes.append(f"the extension {ext} does not match the content, which is {fmt}")
     sha256 = hashlib.sha256(data).hexdigest()
     if fmt in ("DNG", "RAW"):
-        pixels, bit_depth, orientation = decode_raw(data, path, fmt, max_pixels)
-        return LoadedImage(
-            path=path,
-            data=data,
-            format=fmt,
-            pixels=pixels,
-            sha256=sha256,
-            mime=MIME_TYPES[fmt],
-            bit_depth=bit_depth,
-            original_mode="RAW",
-            metadata=tiff_container_metadata(data, fmt),
-            notes=notes,
-            orientation=orientation,
-        )
+        try:
+            pixels, bit_depth, orientation = decode_raw(data, path, fmt, max_pixels)
+        except UnsupportedFormatError:
+            if fmt != "RAW" or data[:4] not in (b"II*\x00", b"MM\x00*"):
+                raise
+            # Only the extension or a loose tag heuristic said "camera RAW"; it is a plain TIFF.
+            notes.append(
+                "LibRaw does not recognise this TIFF-structured file as camera RAW; "
+                "it was decoded as TIFF"
+            )
+            fmt = "TIFF"
+        else:
+            return LoadedImage(
+                path=path,
+                data=data,
+                format=fmt,
+                pixels=pixels,
+                sha256=sha256,
+                mime=MIME_TYPES[fmt],
+                bit_depth=bit_depth,
+                original_mode="RAW",
+                metadata=tiff_container_metadata(data, fmt),
+                notes=notes,
+                orientation=orientation,
+            )
     decoded = decode_with_pillow(data, path, fmt, max_pixels)
     return LoadedImage(
         path=path,

@@ -15,8 +15,11 @@ class ContainerMetadata:
     """Metadata as found in the container, before any interpretation.
 
     ``exif`` is the raw TIFF-structured EXIF block (starting with ``II*`` or ``MM*``), ``xmp`` the
-    XMP packet as text, ``text`` PNG tEXt/iTXt/zTXt chunks (and GIF/WebP comments), ``icc`` the
-    ICC profile bytes. ``c2pa`` is True when the container carries a C2PA/JUMBF box.
+    XMP packet as text, ``text`` PNG tEXt/iTXt/zTXt chunks (the JPEG / GIF comment under
+    ``"comment"`` for those formats), ``icc`` the ICC profile bytes. ``c2pa`` is True when the
+    container carries a C2PA manifest store (JPEG APP11 JUMBF, PNG ``caBX``, ISO-BMFF ``uuid``,
+    WebP ``C2PA``, TIFF tag 52545), found by a cheap structural scan; validating it is the C2PA
+    signal's job.
     """
 
     exif: bytes | None = None
