@@ -431,3 +431,12 @@ def test_tiff_named_as_camera_raw_falls_back_to_tiff(tmp_path: Path) -> None:
     assert image.format == "TIFF"
     assert any("LibRaw" in note for note in image.notes)
     np.testing.assert_array_equal(image.pixels, noise_pixels(SIZE))
+
+
+def test_gif_frames_are_counted_without_decoding(tmp_path: Path) -> None:
+    from synthcheck.intake.containers import count_gif_frames
+
+    for frames in (1, 2, 7):
+        path = make_gif(tmp_path / f"{frames}.gif", frames=frames)
+        with Image.open(path) as im:
+            assert count_gif_frames(path.read_bytes()) == im.n_frames == frames

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 __all__ = [
     "C2PA_UUID",
     "Box",
+    "count_gif_frames",
     "drop_damaged_png_chunks",
     "find_truncation",
     "has_c2pa",
@@ -185,6 +186,45 @@ def tiff_value(data: bytes, entry: tuple[int, int, bytes], *, limit: int = 65536
     e = "<" if data[:2] == b"II" else ">"
     offset = struct.unpack(e + "I", field)[0]
     return data[offset : offset + length]
+
+
+def count_gif_frames(data: bytes) -> int:
+    """Image descriptors in a GIF, found by walking its blocks (nothing is decoded).
+
+    Pillow's ``n_frames`` seeks through, and may decode, every frame; a long animation would cost
+    seconds for a number only used in a note.
+    """
+    n = len(data)
+    if n < 13:
+        return 0
+    flags = data[10]
+    pos = 13 + (3 * (2 ** ((flags & 7) + 1)) if flags & 0x80 else 0)
+    frames = 0
+    for _ in range(_MAX_ITEMS):
+        if pos >= n or data[pos] == 0x3B:
+            break
+        if data[pos] == 0x21:  # extension: label, then data sub-blocks
+            pos = _skip_gif_sub_blocks(data, pos + 2)
+        elif data[pos] == 0x2C:  # image descriptor, optional local colour table, LZW data
+            if pos + 10 > n:
+                break
+            local = data[pos + 9]
+            pos += 10 + (3 * (2 ** ((local & 7) + 1)) if local & 0x80 else 0)
+            pos = _skip_gif_sub_blocks(data, pos + 1)
+            frames += 1
+        else:
+            break
+    return frames
+
+
+def _skip_gif_sub_blocks(data: bytes, pos: int) -> int:
+    n = len(data)
+    while pos < n:
+        size = data[pos]
+        pos += 1 + size
+        if size == 0:
+            break
+    return pos
 
 
 def find_truncation(fmt: str, data: bytes) -> str | None:

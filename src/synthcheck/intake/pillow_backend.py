@@ -28,6 +28,7 @@ from synthcheck.errors import (
     UnsupportedFormatError,
 )
 from synthcheck.intake.containers import (
+    count_gif_frames,
     drop_damaged_png_chunks,
     find_truncation,
     iter_png_chunks,
@@ -197,7 +198,7 @@ def _decode(
             raise UnsupportedFormatError(
                 path, f"{fmt} colour mode {mode} cannot be converted to RGB ({exc})"
             ) from None
-        frame_count = _frame_count(im, notes)
+        frame_count = max(1, count_gif_frames(data)) if fmt == "GIF" else _frame_count(im, notes)
     if frame_count > 1:
         kind = "pages" if fmt == "TIFF" else "frames"
         notes.append(f"{frame_count} {kind}; the first was analysed")
