@@ -13,6 +13,7 @@ __all__ = ["create_signal", "get_signal_class", "list_signals", "register_signal
 # Built-in signal modules, imported on first use of the registry so that importing synthcheck stays
 # cheap. Each module registers its classes with @register_signal.
 _BUILTIN_MODULES: tuple[str, ...] = (
+    "synthcheck.signals.c2pa",
 )
 
 _REGISTRY: dict[str, type[Signal]] = {}
