@@ -120,6 +120,8 @@ def test_png_cut_after_its_image_data_decodes_with_a_note(tmp_path: Path) -> Non
         ("magic-only.png", b"\x89PNG\r\n\x1a\n", TruncatedImageError, "truncated"),
         ("riff.webp", b"RIFF\x00\x10\x00\x00WEBPVP8 ", TruncatedImageError, "truncated"),
         ("gif.gif", b"GIF89a", TruncatedImageError, "truncated"),
+        ("short.tif", b"II*\x00\x08", TruncatedImageError, "truncated"),
+        ("short.heic", b"\x00\x00\x00\x18ftypheic", TruncatedImageError, "truncated"),
     ],
 )
 def test_non_images(

@@ -229,6 +229,13 @@ def _skip_gif_sub_blocks(data: bytes, pos: int) -> int:
 
 def find_truncation(fmt: str, data: bytes) -> str | None:
     """A plain-words reason when the container says it is longer than ``data``, else None."""
+    try:
+        return _find_truncation(fmt, data)
+    except (struct.error, IndexError):  # a header too short to hold its own fields
+        return f"the {fmt} header is cut off"
+
+
+def _find_truncation(fmt: str, data: bytes) -> str | None:
     if fmt == "PNG":
         last = None
         for chunk in iter_png_chunks(data):
@@ -268,6 +275,8 @@ def find_truncation(fmt: str, data: bytes) -> str | None:
 
 
 def _tiff_truncation(data: bytes) -> str | None:
+    if len(data) < 8:
+        return "the TIFF header is cut off"
     e = "<" if data[:2] == b"II" else ">"
     ifd0 = struct.unpack(e + "I", data[4:8])[0]
     if ifd0 + 2 > len(data):
