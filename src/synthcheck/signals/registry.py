@@ -14,6 +14,7 @@ __all__ = ["create_signal", "get_signal_class", "list_signals", "register_signal
 # cheap. Each module registers its classes with @register_signal.
 _BUILTIN_MODULES: tuple[str, ...] = (
     "synthcheck.signals.c2pa",
+    "synthcheck.signals.xmp_iptc",
 )
 
 _REGISTRY: dict[str, type[Signal]] = {}
