@@ -15,6 +15,7 @@ __all__ = ["create_signal", "get_signal_class", "list_signals", "register_signal
 _BUILTIN_MODULES: tuple[str, ...] = (
     "synthcheck.signals.c2pa",
     "synthcheck.signals.xmp_iptc",
+    "synthcheck.signals.generator_metadata",
 )
 
 _REGISTRY: dict[str, type[Signal]] = {}
