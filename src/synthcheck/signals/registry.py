@@ -16,6 +16,7 @@ _BUILTIN_MODULES: tuple[str, ...] = (
     "synthcheck.signals.c2pa",
     "synthcheck.signals.xmp_iptc",
     "synthcheck.signals.generator_metadata",
+    "synthcheck.signals.camera_exif",
 )
 
 _REGISTRY: dict[str, type[Signal]] = {}
