@@ -163,11 +163,11 @@ class CameraExifSignal(Signal):
         if len(kinds) >= 2 and kinds & {"make_model", "maker_notes"}:
             score = max(_FLOOR, 0.5 - sum(_WEIGHTS[k] for k in kinds))
             what = details.get("camera", "a camera")
+            found = ", ".join(_LABELS[k] for k in sorted(kinds))
             return self.result(
                 "real",
                 score,
-                f"EXIF describes a capture by {what} ({', '.join(_LABELS[k] for k in sorted(kinds))}"
-                "; weak evidence, EXIF can be copied)",
+                f"EXIF describes a capture by {what} ({found}; weak evidence, EXIF can be copied)",
                 evidence,
                 details=details,
             )
