@@ -440,3 +440,13 @@ def test_gif_frames_are_counted_without_decoding(tmp_path: Path) -> None:
         path = make_gif(tmp_path / f"{frames}.gif", frames=frames)
         with Image.open(path) as im:
             assert count_gif_frames(path.read_bytes()) == im.n_frames == frames
+
+
+def test_missing_decoder_is_unsupported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from synthcheck.errors import UnsupportedFormatError
+
+    path = make_avif(tmp_path / "a.avif")
+    Image.init()
+    monkeypatch.delitem(Image.OPEN, "AVIF")
+    with pytest.raises(UnsupportedFormatError, match="no AVIF decoder"):
+        load_image(path)

@@ -131,6 +131,7 @@ def decode_with_pillow(data: bytes, path: str, fmt: str, max_pixels: int) -> Pil
     plugin = _PLUGIN[fmt]
     Image.init()  # Pillow registers its plugins lazily; OPEN is empty before this
     if plugin not in Image.OPEN:
+        # AVIF needs Pillow >= 11.3 built with libavif; pillow-heif's wheels carry no AV1 decoder.
         raise UnsupportedFormatError(path, f"no {fmt} decoder is installed in this environment")
     notes: list[str] = []
     try:
