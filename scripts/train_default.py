@@ -1,0 +1,161 @@
+"""Train synthcheck's default pixel detector from ../shared/data/dev (reproducible, fixed seed).
+
+Two steps, both deterministic:
+
+1. ``extract``: for every dev-pool image and every view (clean, JPEG q60, 0.5x resize, two random
+   launderings: crop / resize 0.5-1.5x / JPEG q50-100, WebP or PNG), compute the artifact features
+   (mean over tiles) and the backbone features of up to 4 native-resolution 224-px tiles, cached
+   as .npz under ``--cache`` (default /work/cache/pixel or $SYNTHCHECK_FEATURE_CACHE). Shardable
+   (``--shard k/n``) so it can run in pieces or on several machines.
+2. ``fit``: train the heads on the clean + laundered views of every image (the JPEG q60 and 0.5x
+   views are kept for the benchmark), fuse them with a stacked logistic regression on
+   out-of-fold scores (folds grouped by generator family / real source) and write the model files
+   to ``src/synthcheck/models/default``.
+
+    python scripts/train_default.py extract --what artifacts --workers 2
+    python scripts/train_default.py extract --what clip-vit-b16
+    python scripts/train_default.py fit
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from synthcheck.pixel.artifacts import ARTIFACT_FEATURE_VERSION, artifact_features  # noqa: E402
+from synthcheck.pixel.devpool import VIEWS, DevImage, load_devpool, make_view, read_pixels  # noqa: E402
+from synthcheck.pixel.tiling import extract_tiles  # noqa: E402
+
+SEED = 20261122
+DEFAULT_DEV = REPO.parent / "shared" / "data" / "dev"
+DEFAULT_CACHE = Path(os.environ.get("SYNTHCHECK_FEATURE_CACHE", "/work/cache/pixel"))
+BACKBONE_TRAIN_TILES = 4
+
+
+def _artifact_rows(image: DevImage) -> tuple[int, np.ndarray]:
+    pixels = read_pixels(image.path)
+    rows = []
+    for view in VIEWS:
+        feats, _ = artifact_features(make_view(image, pixels, view, SEED))
+        rows.append(feats.mean(axis=0))
+    return image.index, np.stack(rows)
+
+
+def extract_artifacts(images: list[DevImage], out: Path, workers: int) -> None:
+    feats: dict[int, np.ndarray] = {}
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for n, (idx, rows) in enumerate(pool.map(_artifact_rows, images, chunksize=8), 1):
+            feats[idx] = rows
+            if n % 200 == 0:
+                print(
+                    f"  artifacts {n}/{len(images)} {time.perf_counter() - start:.0f}s", flush=True
+                )
+    idx = np.array(sorted(feats))
+    np.savez_compressed(
+        out,
+        index=idx,
+        features=np.stack([feats[i] for i in idx]).astype(np.float32),
+        views=np.array(VIEWS),
+        version=ARTIFACT_FEATURE_VERSION,
+    )
+
+
+def extract_backbone(images: list[DevImage], name: str, out: Path, batch: int) -> None:
+    from synthcheck.backbones import create_backbone
+
+    bb = create_backbone(name)
+    size = bb.input_size
+    keys: list[str] | None = None
+    meta: list[tuple[int, int, int]] = []
+    chunks: dict[str, list[np.ndarray]] = {}
+    pending: list[np.ndarray] = []
+
+    def flush() -> None:
+        nonlocal keys
+        if not pending:
+            return
+        got = bb.features(np.concatenate(pending))
+        keys = keys or sorted(got)
+        for k in keys:
+            chunks.setdefault(k, []).append(got[k].astype(np.float16))
+        pending.clear()
+
+    start = time.perf_counter()
+    for n, image in enumerate(images, 1):
+        pixels = read_pixels(image.path)
+        for v, view in enumerate(VIEWS):
+            tiles, _ = extract_tiles(
+                make_view(image, pixels, view, SEED), tile=size, max_tiles=BACKBONE_TRAIN_TILES
+            )
+            pending.append(tiles)
+            meta.extend((image.index, v, t) for t in range(len(tiles)))
+        if sum(len(p) for p in pending) >= batch:
+            flush()
+        if n % 100 == 0:
+            print(f"  {name} {n}/{len(images)} {time.perf_counter() - start:.0f}s", flush=True)
+    flush()
+    assert keys is not None
+    np.savez(
+        out,
+        meta=np.array(meta, dtype=np.int32),
+        version=np.array(str(bb.version)),
+        **{f"f_{k}": np.concatenate(chunks[k]) for k in keys},
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    ex = sub.add_parser("extract", help="compute and cache features of the dev pool")
+    ex.add_argument(
+        "--what", required=True, help="'artifacts' or a backbone name (clip-vit-b16, ...)"
+    )
+    ex.add_argument("--dev", type=Path, default=DEFAULT_DEV)
+    ex.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    ex.add_argument("--shard", default="0/1", help="k/n: the k-th of n interleaved shards")
+    ex.add_argument("--workers", type=int, default=2)
+    ex.add_argument("--batch", type=int, default=32)
+    ex.add_argument(
+        "--only-present", action="store_true", help="skip manifest rows whose file is absent"
+    )
+    fit = sub.add_parser("fit", help="train the heads from cached features and write the model")
+    fit.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    fit.add_argument("--dev", type=Path, default=DEFAULT_DEV)
+    fit.add_argument("--out", type=Path, default=REPO / "src" / "synthcheck" / "models" / "default")
+    args = ap.parse_args(argv)
+
+    if args.cmd == "extract":
+        k, n = (int(x) for x in args.shard.split("/"))
+        images = load_devpool(args.dev)[k::n]
+        if args.only_present:
+            images = [im for im in images if im.path.is_file()]
+        args.cache.mkdir(parents=True, exist_ok=True)
+        out = args.cache / f"{args.what}_shard{k}of{n}.npz"
+        print(f"extract {args.what}: {len(images)} images -> {out}", flush=True)
+        t0 = time.perf_counter()
+        if args.what == "artifacts":
+            extract_artifacts(images, out, args.workers)
+        else:
+            extract_backbone(images, args.what, out, args.batch)
+        print(f"done in {time.perf_counter() - t0:.0f}s")
+        return 0
+    from synthcheck.pixel.fitting import train_default_model
+
+    train_default_model(load_devpool(args.dev), args.cache, args.out, seed=SEED)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,287 @@
+"""Training and leave-one-generator-out evaluation of the default heads from cached features.
+
+Cached features (written by ``scripts/train_default.py extract``) hold, per dev-pool image and
+view (see :data:`synthcheck.pixel.devpool.VIEWS`), the artifact features and the backbone
+features averaged over tiles. Heads are linear, so a probe applied per tile and averaged over
+tiles (what the run-time model does) equals the probe applied to the tile-mean features.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from synthcheck.errors import DataError
+from synthcheck.pixel.devpool import VIEWS, DevImage
+from synthcheck.pixel.heads import LinearProbe, PlattCalibrator, StackedFusion
+
+__all__ = [
+    "FeatureBlock",
+    "HeadSpec",
+    "load_feature_blocks",
+    "logo_evaluate",
+    "oof_logits",
+    "tpr_at_fpr",
+    "train_default_model",
+]
+
+TRAIN_VIEWS = (VIEWS.index("clean"), VIEWS.index("aug1"), VIEWS.index("aug2"))
+
+
+@dataclass
+class FeatureBlock:
+    """Features of one head: ``x[image, view]`` (NaN rows where an image was not extracted)."""
+
+    name: str
+    x: NDArray[np.float32]
+    version: str = ""
+    columns: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """Which feature block feeds a head, which of its columns, and the probe's strength."""
+
+    name: str
+    block: str
+    C: float
+    keys: tuple[str, ...] = ()
+
+
+def load_feature_blocks(
+    cache: Path, n_images: int, keys: Sequence[str] = ()
+) -> dict[str, FeatureBlock]:
+    """Read every cached shard in ``cache`` into per-block arrays."""
+    blocks: dict[str, FeatureBlock] = {}
+    for path in sorted(cache.glob("artifacts_shard*.npz")):
+        with np.load(path, allow_pickle=False) as z:
+            blk = blocks.setdefault(
+                "artifacts",
+                FeatureBlock(
+                    "artifacts",
+                    np.full((n_images, len(VIEWS), z["features"].shape[2]), np.nan, np.float32),
+                    version=str(z["version"]),
+                ),
+            )
+            blk.x[z["index"]] = z["features"]
+    for path in sorted(cache.glob("*_shard*.npz")):
+        name = path.name.split("_shard")[0]
+        if name == "artifacts":
+            continue
+        with np.load(path, allow_pickle=False) as z:
+            meta = z["meta"]
+            fkeys = sorted(k[2:] for k in z.files if k.startswith("f_"))
+            use = [k for k in fkeys if not keys or k in keys]
+            feats = np.concatenate([z[f"f_{k}"].astype(np.float32) for k in use], axis=1)
+            blk = blocks.setdefault(
+                name,
+                FeatureBlock(
+                    name,
+                    np.full((n_images, len(VIEWS), feats.shape[1]), np.nan, np.float32),
+                    version=str(z["version"]),
+                    columns=use,
+                ),
+            )
+            img, view = meta[:, 0], meta[:, 1]
+            sums = np.zeros_like(blk.x)
+            counts = np.zeros(blk.x.shape[:2], np.float32)
+            np.add.at(sums, (img, view), feats)
+            np.add.at(counts, (img, view), 1.0)
+            seen = counts > 0
+            blk.x[seen] = sums[seen] / counts[seen][:, None]
+    if not blocks:
+        raise DataError(
+            f"no cached features in {cache}; run scripts/train_default.py extract first"
+        )
+    return blocks
+
+
+def tpr_at_fpr(y: NDArray[Any], s: NDArray[Any], fpr: float = 0.05) -> float:
+    """True-positive rate at the threshold that flags ``fpr`` of the real images."""
+    real = np.sort(np.asarray(s)[np.asarray(y) == 0])
+    if real.size == 0:
+        return float("nan")
+    thr = np.quantile(real, 1.0 - fpr, method="higher")
+    return float(np.mean(np.asarray(s)[np.asarray(y) == 1] > thr))
+
+
+def _weights(images: list[DevImage], idx: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Sample weights: each generator family / real group weighs like sqrt(its size), so the big
+    SD 1.5 and pet-photo sets do not drown the small families."""
+    groups = np.array([images[i].group for i in idx])
+    w = np.ones(len(idx))
+    for g in np.unique(groups):
+        m = groups == g
+        w[m] = 1.0 / np.sqrt(m.sum())
+    out: NDArray[np.float64] = w / w.mean()
+    return out
+
+
+def _rows(
+    block: FeatureBlock, idx: NDArray[np.intp], views: Sequence[int]
+) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
+    x = block.x[idx][:, list(views)].reshape(-1, block.x.shape[2])
+    owner = np.repeat(idx, len(views))
+    ok = ~np.isnan(x).any(axis=1)
+    return x[ok], owner[ok]
+
+
+def fit_probe(
+    images: list[DevImage],
+    block: FeatureBlock,
+    idx: NDArray[np.intp],
+    C: float,  # noqa: N803
+) -> LinearProbe:
+    x, owner = _rows(block, idx, TRAIN_VIEWS)
+    y = np.array([images[i].label for i in owner])
+    w = _weights(images, owner)
+    return LinearProbe(C=C).fit(x, y, sample_weight=w)
+
+
+def oof_logits(
+    images: list[DevImage],
+    blocks: dict[str, FeatureBlock],
+    specs: Sequence[HeadSpec],
+    idx: NDArray[np.intp],
+    n_folds: int = 4,
+    seed: int = 0,
+) -> NDArray[np.float64]:
+    """Out-of-fold logits (len(idx) x len(TRAIN_VIEWS) x heads), folds grouped by family/source."""
+    groups = np.array([images[i].group for i in idx])
+    uniq = np.unique(groups)
+    rng = np.random.default_rng(seed)
+    fold_of_group = {g: f % n_folds for f, g in enumerate(rng.permutation(uniq))}
+    folds = np.array([fold_of_group[g] for g in groups])
+    out = np.full((len(idx), len(TRAIN_VIEWS), len(specs)), np.nan)
+    for f in range(n_folds):
+        tr, te = idx[folds != f], folds == f
+        if not te.any():
+            continue
+        for h, spec in enumerate(specs):
+            probe = fit_probe(images, blocks[spec.block], tr, spec.C)
+            x = blocks[spec.block].x[idx[te]][:, list(TRAIN_VIEWS)]
+            out[te, :, h] = probe.decision_function(x.reshape(-1, x.shape[2])).reshape(x.shape[:2])
+    return out
+
+
+def _auc(y: NDArray[Any], s: NDArray[Any]) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, s))
+
+
+def _fit_fusion(
+    images: list[DevImage],
+    oof: NDArray[np.float64],
+    idx: NDArray[np.intp],
+    specs: Sequence[HeadSpec],
+) -> tuple[StackedFusion, list[PlattCalibrator]]:
+    z = oof.reshape(-1, len(specs))
+    y = np.repeat(np.array([images[i].label for i in idx]), len(TRAIN_VIEWS))
+    ok = ~np.isnan(z).any(axis=1)
+    fusion = StackedFusion([s.name for s in specs]).fit(z[ok], y[ok])
+    platts = [PlattCalibrator().fit(z[ok, h], y[ok]) for h in range(len(specs))]
+    return fusion, platts
+
+
+def logo_evaluate(
+    images: list[DevImage],
+    blocks: dict[str, FeatureBlock],
+    specs: Sequence[HeadSpec],
+    conditions: Sequence[str] = ("clean", "jpeg60", "half"),
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Leave-one-generator-family-out: per family, train on the other families and on the real
+    groups except one (rotated), test on the held-out family against the held-out real group."""
+    families = sorted({im.group for im in images if im.label == 1})
+    real_groups = sorted({im.group for im in images if im.label == 0})
+    groups = np.array([im.group for im in images])
+    labels = np.array([im.label for im in images])
+    has = np.ones(len(images), bool)
+    for spec in specs:
+        has &= ~np.isnan(blocks[spec.block].x[:, 0]).any(axis=1)
+    rows: list[dict[str, Any]] = []
+    for k, fam in enumerate(families):
+        held_real = real_groups[k % len(real_groups)]
+        test = np.flatnonzero(has & ((groups == fam) | (groups == held_real)))
+        train = np.flatnonzero(has & (groups != fam) & (groups != held_real))
+        probes = [fit_probe(images, blocks[s.block], train, s.C) for s in specs]
+        fusion = None
+        if len(specs) > 1:
+            oof = oof_logits(images, blocks, specs, train, seed=seed)
+            fusion, _ = _fit_fusion(images, oof, train, specs)
+        row: dict[str, Any] = {
+            "family": fam,
+            "real_group": held_real,
+            "n_fake": int((labels[test] == 1).sum()),
+            "n_real": int((labels[test] == 0).sum()),
+        }
+        for cond in conditions:
+            v = VIEWS.index(cond)
+            z = np.stack(
+                [
+                    p.decision_function(blocks[s.block].x[test, v])
+                    for p, s in zip(probes, specs, strict=True)
+                ],
+                axis=1,
+            )
+            score = fusion.decision_function(z) if fusion is not None else z[:, 0]
+            y = labels[test]
+            row[f"auc_{cond}"] = _auc(y, score)
+            row[f"tpr5_{cond}"] = tpr_at_fpr(y, score)
+            for h, s in enumerate(specs):
+                row[f"auc_{cond}_{s.name}"] = _auc(y, z[:, h])
+        rows.append(row)
+    return rows
+
+
+def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed: int) -> None:
+    """Fit the default heads on the whole dev pool and write them to ``out``."""
+    from synthcheck.pixel.profiles import HEAD_SPECS, PROFILE_HEADS
+
+    blocks = load_feature_blocks(cache, len(images))
+    out.mkdir(parents=True, exist_ok=True)
+    labels = np.array([im.label for im in images])
+    manifest: dict[str, Any] = {"seed": seed, "heads": {}, "profiles": {}}
+    available = [s for s in HEAD_SPECS if s.block in blocks]
+    for spec in available:
+        block = blocks[spec.block]
+        idx = np.flatnonzero(~np.isnan(block.x[:, 0]).any(axis=1))
+        probe = fit_probe(images, block, idx, spec.C)
+        probe.save(
+            out / f"{spec.name}.npz",
+            version=np.array(block.version),
+            columns=np.array(block.columns or [spec.block]),
+        )
+        manifest["heads"][spec.name] = {
+            "block": spec.block,
+            "version": block.version,
+            "C": spec.C,
+            "n_images": len(idx),
+            "n_features": probe.n_features_in_,
+        }
+    for profile, head_names in PROFILE_HEADS.items():
+        specs = [s for s in available if s.name in head_names]
+        if len(specs) != len(head_names):
+            continue
+        has = np.ones(len(images), bool)
+        for s in specs:
+            has &= ~np.isnan(blocks[s.block].x[:, 0]).any(axis=1)
+        idx = np.flatnonzero(has)
+        oof = oof_logits(images, blocks, specs, idx, seed=seed)
+        fusion, platts = _fit_fusion(images, oof, idx, specs)
+        fused = fusion.decision_function(oof.reshape(-1, len(specs)))
+        y = np.repeat(labels[idx], len(TRAIN_VIEWS))
+        manifest["profiles"][profile] = {
+            "fusion": fusion.to_dict(),
+            "calibration": {s.name: p.to_dict() for s, p in zip(specs, platts, strict=True)},
+            "oof_auc": _auc(y, fused),
+        }
+        print(f"profile {profile}: heads {head_names}, out-of-fold AUC {_auc(y, fused):.4f}")
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

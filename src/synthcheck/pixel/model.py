@@ -1,0 +1,270 @@
+"""The default pixel detector: probes on native-resolution tiles, fused into a calibrated p_ai."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from synthcheck.errors import BackboneNotInstalledError, ConfigError, ModelError
+from synthcheck.intake.image import LoadedImage
+from synthcheck.pixel.artifacts import (
+    ARTIFACT_FEATURE_VERSION,
+    artifact_feature_names,
+    artifact_features,
+)
+from synthcheck.pixel.heads import LinearProbe, PlattCalibrator, StackedFusion, read_json
+from synthcheck.pixel.profiles import HEAD_BACKBONE, PROFILES, Profile
+from synthcheck.pixel.tiling import TilePlan, extract_tiles
+from synthcheck.results import Evidence, SignalResult, SignalVerdict
+
+__all__ = ["DefaultPixelModel", "PixelResult", "create_pixel_model", "default_model_dir"]
+
+MODEL_FAMILY = "synthcheck-default-1"
+#: A head's own verdict: "ai" at or above, "real" at or below, otherwise no evidence either way.
+SIGNAL_AI_THRESHOLD = 0.7
+SIGNAL_REAL_THRESHOLD = 0.3
+
+
+class _Backbone(Protocol):
+    input_size: int
+    version: str
+
+    def features(self, crops: NDArray[np.uint8]) -> dict[str, NDArray[np.float32]]: ...
+
+
+@dataclass
+class PixelResult:
+    """What the pixel detector says about one image (satisfies the engine's PixelPrediction)."""
+
+    p_ai: float
+    signals: list[SignalResult]
+    heatmap: NDArray[np.float64] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def default_model_dir() -> Path:
+    return Path(str(resources.files("synthcheck") / "models" / "default"))
+
+
+@dataclass
+class _Head:
+    name: str
+    probe: LinearProbe
+    platt: PlattCalibrator
+    columns: list[str]
+
+
+@dataclass
+class _HeadOutput:
+    logit: float
+    tile_logits: NDArray[np.float64]
+    plan: TilePlan
+    evidence: list[Evidence]
+
+
+class DefaultPixelModel:
+    """Pixel detector of one profile, loaded from a model directory (default: the shipped one).
+
+    ``predict(image)`` returns a :class:`PixelResult`: the fused calibrated ``p_ai``, one
+    :class:`SignalResult` per head (kind "pixel") and the heatmap grid of per-tile p_ai.
+    """
+
+    def __init__(
+        self,
+        profile: str = "thorough",
+        *,
+        model_dir: Path | None = None,
+        backbones: dict[str, _Backbone] | None = None,
+        notes: Sequence[str] = (),
+    ) -> None:
+        if profile not in PROFILES:
+            raise ConfigError(
+                f"unknown pixel profile {profile!r}; choose one of auto, {', '.join(PROFILES)}"
+            )
+        self.profile: Profile = PROFILES[profile]
+        self.model_dir = model_dir or default_model_dir()
+        self.name = f"{MODEL_FAMILY}/{profile}"
+        self.notes = list(notes)
+        manifest = read_json(self.model_dir / "manifest.json")
+        spec = manifest.get("profiles", {}).get(profile)
+        if spec is None:
+            raise ModelError(f"{self.model_dir}: no trained heads for profile {profile!r}")
+        self.fusion = StackedFusion.from_dict(spec["fusion"])
+        if tuple(self.fusion.inputs) != self.profile.heads:
+            raise ModelError(
+                f"{self.model_dir}: profile {profile!r} fuses {self.fusion.inputs}, "
+                f"expected {self.profile.heads}"
+            )
+        self.heads: list[_Head] = []
+        self.backbones: dict[str, _Backbone] = dict(backbones or {})
+        for head in self.profile.heads:
+            probe, extra = LinearProbe.load(self.model_dir / f"{head}.npz")
+            cal = spec["calibration"][head]
+            self.heads.append(
+                _Head(
+                    head,
+                    probe,
+                    PlattCalibrator(cal["a"], cal["b"]),
+                    [str(c) for c in extra.get("columns", [])],
+                )
+            )
+            version = str(extra.get("version", ""))
+            if head == "artifacts":
+                if version != str(ARTIFACT_FEATURE_VERSION):
+                    raise ModelError(
+                        f"{self.model_dir}: artifact head was trained on feature version "
+                        f"{version}, this synthcheck computes {ARTIFACT_FEATURE_VERSION}"
+                    )
+            elif head not in HEAD_BACKBONE:
+                raise ModelError(f"{self.model_dir}: unknown head {head!r}")
+            elif HEAD_BACKBONE[head] not in self.backbones:
+                from synthcheck.backbones import create_backbone
+
+                bb: _Backbone = create_backbone(HEAD_BACKBONE[head])
+                if str(bb.version) != version:
+                    raise ModelError(
+                        f"{self.model_dir}: head {head!r} was trained on backbone version "
+                        f"{version}, installed is {bb.version}"
+                    )
+                self.backbones[HEAD_BACKBONE[head]] = bb
+
+    # -- heads -------------------------------------------------------------------------------
+    def _artifacts(self, head: _Head, pixels: NDArray[np.uint8]) -> _HeadOutput:
+        feats, plan = artifact_features(pixels, max_tiles=self.profile.artifact_tiles)
+        tile_logits = head.probe.decision_function(feats)
+        top = head.probe.top_features(feats.mean(axis=0), artifact_feature_names())
+        evidence = [
+            Evidence(
+                f"{plan.count} native-resolution {plan.tile}-px tiles analysed", "tiles", plan.count
+            ),
+            Evidence(
+                "features pushing most towards 'generated': "
+                + ", ".join(f"{n} ({c:+.2f})" for n, c in top),
+                "top_features",
+                [n for n, _ in top],
+            ),
+        ]
+        return _HeadOutput(float(tile_logits.mean()), tile_logits, plan, evidence)
+
+    def _backbone_probe(self, head: _Head, pixels: NDArray[np.uint8]) -> _HeadOutput:
+        bb = self.backbones[HEAD_BACKBONE[head.name]]
+        crops, plan = extract_tiles(
+            pixels, tile=bb.input_size, max_tiles=self.profile.backbone_tiles
+        )
+        got = bb.features(crops)
+        try:
+            x = np.concatenate([got[c] for c in head.columns], axis=1)
+        except KeyError as exc:
+            raise ModelError(f"backbone {HEAD_BACKBONE[head.name]} gives no feature {exc}") from exc
+        tile_logits = head.probe.decision_function(x)
+        evidence = [
+            Evidence(
+                f"{plan.count} tiles of {plan.tile} px at native resolution"
+                + (
+                    ""
+                    if plan.scale == 1.0
+                    else f" (image upscaled x{plan.scale:.2f} to fit one tile)"
+                ),
+                "tiles",
+                plan.count,
+            )
+        ]
+        return _HeadOutput(float(tile_logits.mean()), tile_logits, plan, evidence)
+
+    def _signal(self, head: _Head, out: _HeadOutput) -> SignalResult:
+        p = float(head.platt.predict_proba(np.array([out.logit]))[0])
+        tiles_p = head.platt.predict_proba(out.tile_logits)
+        verdict: SignalVerdict = (
+            "ai" if p >= SIGNAL_AI_THRESHOLD else "real" if p <= SIGNAL_REAL_THRESHOLD else "none"
+        )
+        evidence = [
+            *out.evidence,
+            Evidence(
+                f"most suspicious tile: p_ai {tiles_p.max():.2f}",
+                "top_tile_p_ai",
+                round(float(tiles_p.max()), 4),
+            ),
+        ]
+        summary = {
+            "ai": "pixels look generated",
+            "real": "pixels look camera-made",
+            "none": "pixels are inconclusive",
+        }[verdict]
+        return SignalResult(
+            name=head.name,
+            kind="pixel",
+            verdict=verdict,
+            score=p,
+            summary=f"{summary} (p_ai {p:.2f} over {out.plan.count} tiles)",
+            evidence=tuple(evidence),
+            details={"logit": round(out.logit, 4), "tile_grid": list(out.plan.grid_shape)},
+        )
+
+    def predict(self, image: LoadedImage) -> PixelResult:
+        """Score one decoded image."""
+        return self.predict_pixels(image.pixels)
+
+    def predict_many(self, images: Sequence[LoadedImage]) -> list[PixelResult]:
+        return [self.predict(im) for im in images]
+
+    def predict_pixels(self, pixels: NDArray[np.uint8]) -> PixelResult:
+        if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
+            raise ConfigError(
+                f"expected H x W x 3 uint8 pixels, got shape {pixels.shape} {pixels.dtype}"
+            )
+        outs: list[_HeadOutput] = []
+        signals: list[SignalResult] = []
+        for head in self.heads:
+            out = (
+                self._artifacts(head, pixels)
+                if head.name == "artifacts"
+                else self._backbone_probe(head, pixels)
+            )
+            outs.append(out)
+            signals.append(self._signal(head, out))
+        z = np.array([[o.logit for o in outs]])
+        p_ai = float(self.fusion.predict_proba(z)[0])
+        # Heatmap: each tile of the primary head fused with the other heads' image-level logits.
+        primary = outs[0]
+        zt = np.tile(z, (primary.tile_logits.size, 1))
+        zt[:, 0] = primary.tile_logits
+        grid = self.fusion.predict_proba(zt).reshape(primary.plan.grid_shape)
+        if self.notes and signals:
+            first = signals[0]
+            signals[0] = SignalResult(
+                first.name,
+                first.kind,
+                first.verdict,
+                first.score,
+                first.summary,
+                (*first.evidence, *(Evidence(n, "note") for n in self.notes)),
+                first.decisive,
+                first.details,
+            )
+        return PixelResult(p_ai=p_ai, signals=signals, heatmap=grid, notes=list(self.notes))
+
+
+def create_pixel_model(
+    profile: str = "auto", *, model_dir: Path | None = None
+) -> DefaultPixelModel:
+    """The default pixel detector for ``profile`` ("auto", "fast" or "thorough").
+
+    "auto" is "thorough" when the CLIP backbone is installed and "fast" otherwise (the fallback is
+    noted in the artifact signal's evidence). "thorough" without CLIP raises
+    :class:`~synthcheck.errors.BackboneNotInstalledError` naming the install command.
+    """
+    if profile == "auto":
+        try:
+            return DefaultPixelModel("thorough", model_dir=model_dir)
+        except BackboneNotInstalledError as exc:
+            note = f"profile auto fell back to fast: {exc}"
+            model = DefaultPixelModel("fast", model_dir=model_dir, notes=[note])
+            model.name = f"{MODEL_FAMILY}/fast"
+            return model
+    return DefaultPixelModel(profile, model_dir=model_dir)

@@ -1,0 +1,51 @@
+"""Profiles of the default pixel detector: which heads run, on how many tiles.
+
+``fast``      the artifact signal alone (no pretrained weights) on at most 8 native-resolution
+              128-px tiles.
+``thorough``  a CLIP ViT-B/16 probe on up to ``THOROUGH_MAX_TILES`` overlapping 224-px tiles
+              plus the artifact signal, fused; the tile grid gives the heatmap.
+``auto``      ``thorough`` when the CLIP backbone is installed, else ``fast`` (with a note).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from synthcheck.pixel.fitting import HeadSpec
+
+__all__ = ["HEAD_SPECS", "PROFILES", "PROFILE_HEADS", "Profile"]
+
+#: Every head the training script knows; a head is trained when its features are cached.
+HEAD_SPECS: tuple[HeadSpec, ...] = (
+    HeadSpec("artifacts", block="artifacts", C=0.05),
+    HeadSpec("clip-probe", block="clip-vit-b16", C=0.02),
+)
+
+#: Heads fused by each profile (order = fusion input order).
+PROFILE_HEADS: dict[str, tuple[str, ...]] = {
+    "fast": ("artifacts",),
+    "thorough": ("clip-probe", "artifacts"),
+}
+
+HEAD_BACKBONE: dict[str, str] = {"clip-probe": "clip-vit-b16"}
+
+#: Tile budgets (documented in the model card): the cost per image is bounded by these.
+FAST_ARTIFACT_TILES = 8
+THOROUGH_ARTIFACT_TILES = 16
+THOROUGH_MAX_TILES = 4
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    heads: tuple[str, ...]
+    artifact_tiles: int
+    backbone_tiles: int
+
+
+PROFILES: dict[str, Profile] = {
+    "fast": Profile("fast", PROFILE_HEADS["fast"], FAST_ARTIFACT_TILES, 0),
+    "thorough": Profile(
+        "thorough", PROFILE_HEADS["thorough"], THOROUGH_ARTIFACT_TILES, THOROUGH_MAX_TILES
+    ),
+}

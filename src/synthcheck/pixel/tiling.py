@@ -1,0 +1,127 @@
+"""Native-resolution tiling: where the pixel detector looks, and how tile scores map back.
+
+An image is never blindly downscaled. It is cut into overlapping square tiles of the backbone's
+input size at native resolution (stride ``overlap`` x tile, default 0.75). When the full grid
+holds more than ``max_tiles`` tiles, rows and columns are thinned evenly so that the kept tiles
+still spread over the whole image (first and last row/column always kept); this bounds the cost
+per image. An image whose short side is below the tile size is upscaled (bicubic) until the short
+side equals the tile size — the only resampling the detector ever does — and the plan records it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from synthcheck.errors import ConfigError
+
+__all__ = ["TilePlan", "extract_tiles", "plan_tiles", "prepare_for_tiling"]
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """Where the tiles lie in the (possibly upscaled) image.
+
+    ``ys``/``xs`` are the top/left offsets of the kept rows/columns; the tiles are their cross
+    product, row-major, so scores reshape to a ``(len(ys), len(xs))`` heatmap grid.
+    ``scale`` is the upscale factor applied first (1.0 = native resolution).
+    """
+
+    tile: int
+    height: int
+    width: int
+    ys: tuple[int, ...]
+    xs: tuple[int, ...]
+    scale: float = 1.0
+
+    @property
+    def count(self) -> int:
+        return len(self.ys) * len(self.xs)
+
+    @property
+    def grid_shape(self) -> tuple[int, int]:
+        return len(self.ys), len(self.xs)
+
+    def boxes(self) -> list[tuple[int, int, int, int]]:
+        """``(top, left, bottom, right)`` of every tile, row-major."""
+        return [(y, x, y + self.tile, x + self.tile) for y in self.ys for x in self.xs]
+
+
+def _offsets(length: int, tile: int, stride: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    n = math.ceil((length - tile) / stride) + 1
+    # Spread n offsets evenly from 0 to length - tile so the last tile ends at the border.
+    return sorted({round(i * (length - tile) / (n - 1)) for i in range(n)})
+
+
+def _thin(offsets: list[int], keep: int) -> list[int]:
+    if keep >= len(offsets):
+        return offsets
+    if keep == 1:
+        return [offsets[len(offsets) // 2]]
+    idx = np.unique(np.round(np.linspace(0, len(offsets) - 1, keep)).astype(int))
+    return [offsets[i] for i in idx]
+
+
+def plan_tiles(
+    height: int, width: int, *, tile: int, overlap: float = 0.75, max_tiles: int = 16
+) -> TilePlan:
+    """Plan tiles for an image of ``height`` x ``width`` (already at least ``tile`` on its short
+    side; see :func:`prepare_for_tiling`)."""
+    if tile < 8:
+        raise ConfigError(f"tile must be at least 8 pixels, got {tile}")
+    if not 0.1 <= overlap <= 1.0:
+        raise ConfigError(
+            f"overlap (stride as a fraction of the tile) must be in [0.1, 1], got {overlap}"
+        )
+    if max_tiles < 1:
+        raise ConfigError(f"max_tiles must be at least 1, got {max_tiles}")
+    if min(height, width) < tile:
+        raise ConfigError(
+            f"image {height}x{width} is smaller than the {tile}-pixel tile; prepare it first"
+        )
+    stride = max(1, round(tile * overlap))
+    ys = _offsets(height, tile, stride)
+    xs = _offsets(width, tile, stride)
+    # Thin the longer axis first so the kept grid keeps roughly the image's aspect ratio.
+    while len(ys) * len(xs) > max_tiles:
+        if len(ys) >= len(xs):
+            ys = _thin(ys, len(ys) - 1)
+        else:
+            xs = _thin(xs, len(xs) - 1)
+    return TilePlan(tile=tile, height=height, width=width, ys=tuple(ys), xs=tuple(xs))
+
+
+def prepare_for_tiling(pixels: NDArray[np.uint8], tile: int) -> tuple[NDArray[np.uint8], float]:
+    """Return the image unchanged when its short side is at least ``tile``, else upscaled
+    (bicubic) so that the short side equals ``tile``; also the scale factor applied."""
+    h, w = pixels.shape[:2]
+    short = min(h, w)
+    if short >= tile:
+        return pixels, 1.0
+    scale = tile / short
+    new_h, new_w = max(tile, round(h * scale)), max(tile, round(w * scale))
+    up = Image.fromarray(pixels).resize((new_w, new_h), Image.Resampling.BICUBIC)
+    return np.asarray(up, dtype=np.uint8), scale
+
+
+def extract_tiles(
+    pixels: NDArray[np.uint8], *, tile: int, overlap: float = 0.75, max_tiles: int = 16
+) -> tuple[NDArray[np.uint8], TilePlan]:
+    """Cut ``pixels`` (H x W x 3 uint8) into an ``N x tile x tile x 3`` stack and its plan."""
+    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
+        raise ConfigError(
+            f"expected H x W x 3 uint8 pixels, got shape {pixels.shape} {pixels.dtype}"
+        )
+    prepared, scale = prepare_for_tiling(pixels, tile)
+    plan = plan_tiles(
+        prepared.shape[0], prepared.shape[1], tile=tile, overlap=overlap, max_tiles=max_tiles
+    )
+    plan = TilePlan(plan.tile, plan.height, plan.width, plan.ys, plan.xs, scale)
+    crops = np.stack([prepared[t:b, le:r] for t, le, b, r in plan.boxes()])
+    return np.ascontiguousarray(crops), plan

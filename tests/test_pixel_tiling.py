@@ -1,0 +1,63 @@
+"""Tiling geometry: full coverage at native resolution, bounded tile count, small images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synthcheck.errors import ConfigError
+from synthcheck.pixel.tiling import extract_tiles, plan_tiles, prepare_for_tiling
+
+
+@pytest.mark.parametrize(
+    ("h", "w"), [(224, 224), (225, 300), (512, 512), (1000, 1500), (4000, 3000), (224, 5000)]
+)
+def test_full_grid_covers_every_pixel(h: int, w: int) -> None:
+    plan = plan_tiles(h, w, tile=224, overlap=0.75, max_tiles=10_000)
+    covered = np.zeros((h, w), bool)
+    for top, left, bottom, right in plan.boxes():
+        assert top >= 0 and left >= 0 and bottom <= h and right <= w
+        covered[top:bottom, left:right] = True
+    assert covered.all()
+
+
+@pytest.mark.parametrize("max_tiles", [1, 2, 4, 9, 16])
+def test_tile_count_is_bounded_and_spread(max_tiles: int) -> None:
+    plan = plan_tiles(3000, 4000, tile=224, max_tiles=max_tiles)
+    assert 1 <= plan.count <= max_tiles
+    if max_tiles >= 4:
+        # First and last rows/columns survive the thinning: the tiles still span the image.
+        assert plan.ys[0] == 0 and plan.ys[-1] == 3000 - 224
+        assert plan.xs[0] == 0 and plan.xs[-1] == 4000 - 224
+
+
+def test_stride_follows_overlap() -> None:
+    plan = plan_tiles(224, 224 + 168 * 3, tile=224, overlap=0.75, max_tiles=100)
+    assert plan.xs == (0, 168, 336, 504)
+
+
+def test_tiles_are_native_pixels() -> None:
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (600, 900, 3), dtype=np.uint8)
+    tiles, plan = extract_tiles(img, tile=224, max_tiles=6)
+    assert plan.scale == 1.0
+    assert tiles.shape == (plan.count, 224, 224, 3)
+    for crop, (top, left, bottom, right) in zip(tiles, plan.boxes(), strict=True):
+        np.testing.assert_array_equal(crop, img[top:bottom, left:right])
+
+
+def test_small_images_are_upscaled_to_one_tile() -> None:
+    img = np.zeros((64, 100, 3), np.uint8)
+    up, scale = prepare_for_tiling(img, 224)
+    assert min(up.shape[:2]) == 224 and scale == pytest.approx(3.5)
+    tiles, plan = extract_tiles(img, tile=224, max_tiles=4)
+    assert plan.scale == pytest.approx(3.5) and tiles.shape[1:] == (224, 224, 3)
+
+
+def test_bad_parameters_are_named() -> None:
+    with pytest.raises(ConfigError, match="max_tiles"):
+        plan_tiles(500, 500, tile=224, max_tiles=0)
+    with pytest.raises(ConfigError, match="overlap"):
+        plan_tiles(500, 500, tile=224, overlap=0.0)
+    with pytest.raises(ConfigError, match="uint8"):
+        extract_tiles(np.zeros((300, 300), np.float32), tile=224)  # type: ignore[arg-type]
