@@ -450,3 +450,23 @@ def test_missing_decoder_is_unsupported(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.delitem(Image.OPEN, "AVIF")
     with pytest.raises(UnsupportedFormatError, match="no AVIF decoder"):
         load_image(path)
+
+
+def test_tiff_orientation_applied_once(tmp_path: Path) -> None:
+    plain = load_image(make_tiff(tmp_path / "p.tif"))
+    rotated = load_image(make_tiff(tmp_path / "r.tif", exif=exif_bytes(orientation=6)))
+    np.testing.assert_array_equal(rotated.pixels, _oriented(plain.pixels, 6))
+
+
+def test_tiff_preview_page_is_skipped(tmp_path: Path) -> None:
+    import tifffile
+
+    full = noise_pixels((128, 96), seed=3)
+    path = tmp_path / "preview.tif"
+    with tifffile.TiffWriter(path) as tif:
+        tif.write(full[::4, ::4], photometric="rgb", subfiletype=1)  # reduced-resolution preview
+        tif.write(full, photometric="rgb")
+    image = load_image(path)
+    assert (image.width, image.height) == (128, 96)
+    np.testing.assert_array_equal(image.pixels, full)
+    assert any("preview" in note for note in image.notes)

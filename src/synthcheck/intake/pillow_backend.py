@@ -182,6 +182,8 @@ def _decode(
                 f"{w}x{h} = {w * h:,} pixels is over the pixel budget of {max_pixels:,} "
                 "(refused before decoding, as a decompression-bomb guard)",
             )
+        if fmt == "TIFF":
+            _skip_tiff_preview(im, max_pixels, notes)
         mode = im.mode
         im.load()
         metadata = pillow_metadata(im, data, fmt, notes)
@@ -211,6 +213,24 @@ def _decode(
             "later frames or metadata may be missing"
         )
     return PillowDecoded(pixels, metadata, mode, bit_depth, alpha, frame_count, orientation, notes)
+
+
+def _skip_tiff_preview(im: Image.Image, max_pixels: int, notes: list[str]) -> None:
+    """Move to the full-size page when the first TIFF page is a reduced-resolution preview."""
+    tags = getattr(im, "tag_v2", None)
+    subfile = tags.get(254, 0) if tags is not None else 0
+    pages = int(getattr(im, "n_frames", 1) or 1)
+    if not (isinstance(subfile, int) and subfile & 1) or pages < 2:
+        return
+    best, best_area = 0, im.size[0] * im.size[1]
+    for index in range(1, min(pages, 64)):
+        im.seek(index)
+        area = im.size[0] * im.size[1]
+        if best_area < area <= max_pixels:
+            best, best_area = index, area
+    im.seek(best)
+    if best:
+        notes.append(f"page 1 is a reduced-resolution preview; page {best + 1} was analysed")
 
 
 def _orientation(im: Image.Image) -> int:
