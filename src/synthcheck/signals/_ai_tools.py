@@ -15,7 +15,7 @@ __all__ = ["match_ai_tool", "match_editor"]
 # (canonical tool name, pattern); the first match wins, so put specific names first.
 _AI_TOOLS: tuple[tuple[str, str], ...] = (
     ("Adobe Firefly", r"adobe[ _-]?firefly"),
-    ("OpenAI DALL-E", r"\bdall[ ·.\-_]?e\b"),
+    ("OpenAI DALL-E", r"\bdall[ ·.\-_?]?e\b"),
     ("OpenAI GPT-4o", r"\bgpt[- ]?4o\b|\bgpt-image"),
     ("OpenAI ChatGPT", r"\bchatgpt\b"),
     ("Midjourney", r"\bmidjourney\b"),
@@ -41,9 +41,9 @@ _AI_TOOLS: tuple[tuple[str, str], ...] = (
 _AI_RES = tuple((name, re.compile(p, re.IGNORECASE)) for name, p in _AI_TOOLS)
 
 _EDITORS: tuple[tuple[str, str], ...] = (
-    ("Adobe Photoshop", r"photoshop"),
-    ("Adobe Lightroom", r"lightroom"),
+    ("Adobe Lightroom", r"lightroom"),  # before Photoshop: "Adobe Photoshop Lightroom"
     ("Adobe Camera Raw", r"camera raw"),
+    ("Adobe Photoshop", r"photoshop"),
     ("Capture One", r"capture one"),
     ("GIMP", r"\bgimp\b"),
     ("Snapseed", r"snapseed"),
