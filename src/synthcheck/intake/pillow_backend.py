@@ -203,8 +203,11 @@ def _decode(
             ) from None
         frame_count = max(1, count_gif_frames(data)) if fmt == "GIF" else _frame_count(im, notes)
     if frame_count > 1:
-        kind = "pages" if fmt == "TIFF" else "frames"
-        notes.append(f"{frame_count} {kind}; the first was analysed")
+        if fmt == "HEIF":
+            notes.append(f"{frame_count} images in the file; the primary image was analysed")
+        else:
+            kind = "pages" if fmt == "TIFF" else "frames"
+            notes.append(f"{frame_count} {kind}; the first was analysed")
     # JPEG is excluded: data after the end-of-image marker is common and harmless there.
     cut = None if fmt == "JPEG" else find_truncation(fmt, data)
     if cut:
