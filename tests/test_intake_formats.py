@@ -470,3 +470,14 @@ def test_tiff_preview_page_is_skipped(tmp_path: Path) -> None:
     assert (image.width, image.height) == (128, 96)
     np.testing.assert_array_equal(image.pixels, full)
     assert any("preview" in note for note in image.notes)
+
+
+def test_big_text_chunk_after_image_data_is_kept(tmp_path: Path) -> None:
+    data = make_png(tmp_path / "a.png").read_bytes()
+    workflow = "x" * (3 * 1024 * 1024)
+    payload = b"workflow\x00\x00" + zlib.compress(workflow.encode(), 9)
+    chunk = struct.pack(">I", len(payload)) + b"zTXt" + payload
+    chunk += struct.pack(">I", zlib.crc32(b"zTXt" + payload) & 0xFFFFFFFF)
+    iend = data.rindex(b"IEND") - 4
+    image = load_image_bytes(data[:iend] + chunk + data[iend:], "late.png")
+    assert image.metadata.text["workflow"] == workflow

@@ -6,7 +6,7 @@ from PIL import Image
 
 from synthcheck.intake.containers import has_c2pa, tiff_ifd0_tags, tiff_value
 from synthcheck.intake.image import ContainerMetadata
-from synthcheck.intake.png_text import read_png_text
+from synthcheck.intake.png_text import PngText, read_png_text
 
 __all__ = ["exif_from_tiff", "pillow_metadata", "tiff_container_metadata"]
 
@@ -24,8 +24,14 @@ def _as_text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def pillow_metadata(im: Image.Image, data: bytes, fmt: str, notes: list[str]) -> ContainerMetadata:
-    """Metadata of a Pillow-opened image (call after ``load()``, when trailing chunks are read)."""
+def pillow_metadata(
+    im: Image.Image, data: bytes, fmt: str, notes: list[str], png_text: PngText | None = None
+) -> ContainerMetadata:
+    """Metadata of a Pillow-opened image (call after ``load()``, when trailing chunks are read).
+
+    PNG text comes from ``png_text`` (or is read from ``data``), never from Pillow, whose limits
+    are lower than intake's.
+    """
     info = im.info
     meta = ContainerMetadata(c2pa=has_c2pa(fmt, data))
     raw_exif = info.get("exif")
@@ -38,7 +44,7 @@ def pillow_metadata(im: Image.Image, data: bytes, fmt: str, notes: list[str]) ->
         xmp = _tiff_xmp(data)
     meta.xmp = xmp if xmp and xmp.strip() else None
     if fmt == "PNG":
-        png_text = read_png_text(data)
+        png_text = png_text if png_text is not None else read_png_text(data)
         meta.text = png_text.text
         notes.extend(f"PNG text chunk skipped: {why}" for why in png_text.skipped)
         meta.text.pop("XML:com.adobe.xmp", None)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from synthcheck.errors import (
     CorruptImageError,
@@ -36,7 +36,7 @@ from synthcheck.intake.containers import (
 from synthcheck.intake.image import ContainerMetadata
 from synthcheck.intake.metadata import pillow_metadata
 from synthcheck.intake.pixels import SIXTEEN_BIT_MODES, has_alpha, to_rgb8
-from synthcheck.intake.png_text import TEXT_CHUNKS
+from synthcheck.intake.png_text import TEXT_CHUNKS, PngText, read_png_text
 
 __all__ = ["PILLOW_LOCK", "PillowDecoded", "decode_with_pillow", "quiet_warnings"]
 
@@ -116,6 +116,14 @@ def _pillow_limits() -> Iterator[None]:
         Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = old_pixels, old_truncated
 
 
+def _over_pillow_text_limits(text: PngText) -> bool:
+    return (
+        bool(text.skipped)
+        or text.largest > PngImagePlugin.MAX_TEXT_CHUNK
+        or text.total > PngImagePlugin.MAX_TEXT_MEMORY
+    )
+
+
 def _strip_text_chunks(data: bytes) -> bytes:
     out = [data[:8]]
     for chunk in iter_png_chunks(data):
@@ -148,12 +156,6 @@ def decode_with_pillow(data: bytes, path: str, fmt: str, max_pixels: int) -> Pil
 def _open(data: bytes, path: str, fmt: str, plugin: str, notes: list[str]) -> Image.Image:
     try:
         return Image.open(io.BytesIO(data), formats=[plugin])
-    except ValueError as exc:
-        if fmt != "PNG" or "text" not in str(exc).lower():
-            raise
-        # Pillow's text-chunk limits; the text is read separately with intake's own limits.
-        notes.append("PNG text chunks exceed Pillow's limits; the pixels were decoded without them")
-        return Image.open(io.BytesIO(_strip_text_chunks(data)), formats=[plugin])
     except UnidentifiedImageError:
         if fmt == "PNG":
             repaired, dropped = drop_damaged_png_chunks(data)
@@ -171,7 +173,12 @@ def _open(data: bytes, path: str, fmt: str, plugin: str, notes: list[str]) -> Im
 def _decode(
     data: bytes, path: str, fmt: str, plugin: str, max_pixels: int, notes: list[str]
 ) -> PillowDecoded:
-    im = _open(data, path, fmt, plugin, notes)
+    png_text = read_png_text(data) if fmt == "PNG" else None
+    pillow_data = data
+    if png_text is not None and _over_pillow_text_limits(png_text):
+        # Pillow would refuse the whole file; it gets the pixels only, the text is read by intake.
+        pillow_data = _strip_text_chunks(data)
+    im = _open(pillow_data, path, fmt, plugin, notes)
     with im:
         w, h = im.size
         if w <= 0 or h <= 0:
@@ -186,7 +193,7 @@ def _decode(
             _skip_tiff_preview(im, max_pixels, notes)
         mode = im.mode
         im.load()
-        metadata = pillow_metadata(im, data, fmt, notes)
+        metadata = pillow_metadata(im, data, fmt, notes, png_text)
         bit_depth = _bit_depth(im, data, fmt)
         alpha = has_alpha(im)
         orientation = _orientation(im)

@@ -30,6 +30,7 @@ class PngText:
     text: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     largest: int = 0  # decompressed size of the largest kept chunk, in bytes
+    total: int = 0  # decompressed size of all kept chunks, in bytes
 
 
 def _inflate(payload: bytes, limit: int) -> bytes | None:
@@ -69,6 +70,7 @@ def read_png_text(data: bytes) -> PngText:
             )
             continue
         total += len(value)
+        result.total = total
         result.largest = max(result.largest, len(value))
         result.text[keyword] = value
     return result
