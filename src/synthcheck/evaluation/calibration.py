@@ -44,6 +44,8 @@ __all__ = [
     "load_profile",
     "profile_path",
     "save_profile",
+    "validate_profile_name",
+    "validate_target_fpr",
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -99,7 +101,7 @@ class CalibrationProfile:
     synthcheck_version: str = ""
 
     def __post_init__(self) -> None:
-        _check_name(self.name)
+        validate_profile_name(self.name)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -186,8 +188,7 @@ def fit_thresholds(
     See the module docstring for the rule. Raises :class:`DataError` without real scores and
     :class:`ConfigError` for a target outside (0, 0.5].
     """
-    if not 0.0 < target_fpr <= 0.5:
-        raise ConfigError(f"target_fpr must be in (0, 0.5], got {target_fpr}")
+    validate_target_fpr(target_fpr)
     real = np.sort(_scores(real_scores, "real"))
     ai = np.sort(_scores(ai_scores, "AI")) if ai_scores is not None else np.empty(0)
     n = int(real.size)
@@ -247,7 +248,14 @@ def fit_thresholds(
     )
 
 
-def _check_name(name: str) -> None:
+def validate_target_fpr(target_fpr: float) -> None:
+    """Raise :class:`ConfigError` unless ``0 < target_fpr <= 0.5``."""
+    if not 0.0 < target_fpr <= 0.5:
+        raise ConfigError(f"target_fpr must be in (0, 0.5], got {target_fpr}")
+
+
+def validate_profile_name(name: str) -> None:
+    """Raise :class:`ConfigError` unless ``name`` is a safe profile (and file) name."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigError(
             f"invalid calibration profile name {name!r}: use 1-64 letters, digits, '.', '_' or "
@@ -261,7 +269,7 @@ def _folder(home: str | Path | None) -> Path:
 
 def profile_path(name: str, home: str | Path | None = None) -> Path:
     """Where the profile ``name`` is (or would be) stored."""
-    _check_name(name)
+    validate_profile_name(name)
     return _folder(home) / f"{name}.json"
 
 

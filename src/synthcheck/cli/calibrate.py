@@ -1,0 +1,87 @@
+"""``synthcheck calibrate``: thresholds for a target false-positive rate on the user's photos."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from synthcheck.cli.app import app
+from synthcheck.errors import ConfigError, SynthcheckError
+
+__all__ = ["calibrate"]
+
+
+@app.command()
+def calibrate(
+    real_dir: Path = typer.Argument(..., help="Folder of your own real (camera) photos."),
+    fpr: float = typer.Option(
+        0.01, "--fpr", help="Target false-positive rate: the share of real photos called AI."
+    ),
+    name: str = typer.Option(
+        "default", "--name", help="Profile name; use it later with scan/serve --calibration NAME."
+    ),
+    ai_dir: Path | None = typer.Option(
+        None, "--ai-dir", help="Known-AI images: also report the recall the threshold costs."
+    ),
+    profile: str = typer.Option(
+        "auto",
+        "--profile",
+        help="Model to calibrate: auto, fast, thorough, project:NAME or local-dir:PATH.",
+    ),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the profile here."),
+    batch_size: int = typer.Option(8, "--batch-size", min=1, help="Images scored per batch."),
+) -> None:
+    """Set the thresholds on your own real photos for a target false-positive rate.
+
+    Scores REAL_DIR with the model, puts the AI threshold where at most --fpr of such photos are
+    called AI (with an unsure band below it) and stores the result as a named profile that scan,
+    serve and project predict accept with --calibration NAME.
+    """
+    from synthcheck.evaluation.calibrate import calibrate_model
+    from synthcheck.evaluation.calibration import (
+        save_profile,
+        validate_profile_name,
+        validate_target_fpr,
+    )
+    from synthcheck.evaluation.dataset import list_images
+    from synthcheck.evaluation.models import resolve_model
+    from synthcheck.evaluation.terminal import print_calibration, progress_bar
+
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        validate_profile_name(name)
+        validate_target_fpr(fpr)
+        real = list_images(real_dir)
+        ai = list_images(ai_dir) if ai_dir is not None else None
+        if not real.files:
+            raise ConfigError(f"{real_dir}: no image files found")
+        model = resolve_model(profile)
+        total = len(real.files) + (len(ai.files) if ai else 0)
+        with progress_bar(err, "scoring", total) as advance:
+            result = calibrate_model(
+                model,
+                real.files,
+                name=name,
+                target_fpr=fpr,
+                ai_paths=ai.files if ai else (),
+                model_profile=profile,
+                real_dir=str(real_dir),
+                ai_dir=str(ai_dir) if ai_dir is not None else None,
+                batch_size=batch_size,
+                progress=advance,
+            )
+        path = save_profile(result)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    except SynthcheckError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    print_calibration(result, console)
+    console.print(f"Saved to {path}; use it with [bold]--calibration {name}[/].")
+    if json_out is not None:
+        json_out.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
