@@ -59,7 +59,7 @@ def main() -> None:
     detector = Detector()
     per_signal: dict[str, list[float]] = defaultdict(list)
     for signal in detector.signals:
-        signal.analyze = _timed(signal.analyze, per_signal[signal.name])  # type: ignore[method-assign]
+        signal.analyze = _timed(signal.analyze, per_signal[signal.name])  # type: ignore[method-assign,assignment]
     decode_ms: list[float] = []
     verdicts: Counter[str] = Counter()
     signal_verdicts: dict[str, Counter[str]] = defaultdict(Counter)
