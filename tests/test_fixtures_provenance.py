@@ -8,6 +8,9 @@ with the tool and the model named; a provenance-only scan never says "real".
 from __future__ import annotations
 
 import csv
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,27 @@ def test_camera_files_are_weak_real_and_not_flagged(
         assert not cam.decisive and cam.score >= 0.4
         real += cam.verdict == "real"
     assert real >= 30
+
+
+_STRACE_SCAN = """
+import sys
+from synthcheck.engine import Detector
+detector = Detector(signals=["c2pa"])
+for path in sys.argv[1:]:
+    detector.scan_file(path)
+"""
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_c2pa_reading_opens_no_network_socket(shared_data: Path, tmp_path: Path) -> None:
+    """Identity assertions with did:web and remote manifests make c2pa-rs look hosts up unless
+    every fetch is switched off; trace the native reader's system calls to prove it stays off."""
+    files = sorted(str(p) for p in (shared_data / "fixtures" / "fixtures_c2pa").iterdir())
+    trace = tmp_path / "trace.txt"
+    cmd = ["strace", "-f", "-e", "trace=connect", "-o", str(trace), sys.executable, "-c"]
+    proc = subprocess.run([*cmd, _STRACE_SCAN, *files], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0 and "ptrace" in proc.stderr:
+        pytest.skip("ptrace is not permitted here")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    inet = [line for line in trace.read_text().splitlines() if "AF_INET" in line]
+    assert inet == []
