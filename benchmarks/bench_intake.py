@@ -5,7 +5,10 @@ reference, the underlying libraries directly (Pillow with pillow-heif, else rawp
 row per detected format, the failure reasons, files whose size disagrees with the reference, and
 decode throughput (files/s, megapixels/s) on this machine.
 
-    python benchmarks/bench_intake.py [--data ../shared/data] [--repeat 1]
+A second table decodes a generated ~1 MP image of every format (camera RAW as a DNG, which the
+fixtures lack) to give per-format decode cost at a fixed size.
+
+    python benchmarks/bench_intake.py [--data ../shared/data] [--repeat 1] [--synthetic-only]
 """
 
 from __future__ import annotations
@@ -60,11 +63,53 @@ def reference_size(data: bytes) -> tuple[int, int] | None:
             return None
 
 
+def synthetic_table(repeat: int) -> None:
+    """ms per decode of a generated 1152x864 image in every format."""
+    import sys
+    import tempfile
+
+    sys.path.insert(0, str(REPO / "tests"))
+    import imagegen
+
+    size = (1152, 864)
+    makers = {
+        "JPEG q90": lambda p: imagegen.make_jpeg(p / "a.jpg", size),
+        "PNG": lambda p: imagegen.make_png(p / "a.png", size),
+        "PNG 16-bit": lambda p: imagegen.make_png(p / "b.png", size, bits16=True),
+        "WebP lossy": lambda p: imagegen.make_webp(p / "a.webp", size),
+        "WebP lossless": lambda p: imagegen.make_webp(p / "b.webp", size, lossless=True),
+        "HEIC": lambda p: imagegen.make_heic(p / "a.heic", size),
+        "AVIF": lambda p: imagegen.make_avif(p / "a.avif", size),
+        "TIFF deflate": lambda p: imagegen.make_tiff(p / "a.tif", size),
+        "GIF": lambda p: imagegen.make_gif(p / "a.gif", size),
+        "BMP": lambda p: imagegen.make_bmp(p / "a.bmp", size),
+        "DNG (LibRaw)": lambda p: imagegen.make_dng(p / "a.dng", size),
+    }
+    print(
+        f"\nsynthetic {size[0]}x{size[1]} ({size[0] * size[1] / 1e6:.2f} MP), {repeat} decodes each"
+    )
+    print(f"{'format':<16}{'bytes':>10}{'ms/image':>10}{'MP/s':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, make in makers.items():
+            path = make(Path(tmp))
+            load_image(path)  # warm-up: plugin registration, library loading
+            start = time.perf_counter()
+            for _ in range(repeat):
+                load_image(path)
+            ms = (time.perf_counter() - start) / repeat * 1000
+            mps = size[0] * size[1] / 1e6 / (ms / 1000)
+            print(f"{name:<16}{path.stat().st_size:>10}{ms:>10.1f}{mps:>8.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--repeat", type=int, default=1, help="decode every file this many times")
+    parser.add_argument("--synthetic-only", action="store_true", help="skip the fixtures table")
     args = parser.parse_args()
+    if args.synthetic_only:
+        synthetic_table(max(args.repeat, 5))
+        return
     root = args.data / "fixtures"
     with (root / "manifest.csv").open(newline="") as fh:
         files = [root / r["file"] for r in csv.DictReader(fh)]
@@ -125,6 +170,7 @@ def main() -> None:
             print(f"  {fmt} x{count}: {reason}")
     for line in mismatches:
         print(f"  size mismatch: {line}")
+    synthetic_table(max(args.repeat, 5))
 
 
 if __name__ == "__main__":
