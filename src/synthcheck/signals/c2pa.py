@@ -25,7 +25,12 @@ from synthcheck.errors import ConfigError
 from synthcheck.intake.image import LoadedImage
 from synthcheck.results import Evidence, SignalResult
 from synthcheck.signals._ai_tools import match_ai_tool
-from synthcheck.signals._c2pa_manifest import ManifestSummary, explain_code, summarize_store
+from synthcheck.signals._c2pa_manifest import (
+    ManifestSummary,
+    SourceClaim,
+    explain_code,
+    summarize_store,
+)
 from synthcheck.signals.base import Signal
 from synthcheck.signals.registry import register_signal
 
@@ -148,65 +153,15 @@ class C2paSignal(Signal):
             "actions": s.actions,
             "digital_source_types": sorted({c.code for c in s.source_claims}),
         }
-        trust_words = "signer trusted" if s.trusted else "signer not trusted"
-        integrity_words = (
-            "signature and content hashes valid"
-            if s.integrity_valid
-            else "fails validation (" + ", ".join(s.integrity_failures[:3]) + ")"
-        )
         ai = [c for c in s.source_claims if c.source_class in ("ai", "composite-ai")]
         if ai:
+            # The most direct declaration: a plain AI source type before a composite, the image's
+            # own manifest before its ingredients'.
             claim = min(ai, key=lambda c: (c.source_class != "ai", c.depth))
-            tool = claim.agent or s.claim_generator
-            details["tool"] = tool
-            where = "the image" if claim.depth == 0 else "an ingredient of the image"
-            what = f"C2PA manifest declares {where} as {claim.code}" + (
-                f" ({tool})" if tool else ""
-            )
-            if s.integrity_valid:
-                score = 0.99 if claim.source_class == "ai" else 0.97
-                return self.result(
-                    "ai",
-                    score,
-                    f"{what}; {integrity_words}, {trust_words}",
-                    evidence,
-                    decisive=True,
-                    details=details,
-                )
-            return self.result(
-                "ai",
-                0.8,
-                f"{what}, but the manifest {integrity_words}: it may not belong to these pixels",
-                evidence,
-                details=details,
-            )
+            return self._ai_claim(s, claim, evidence, details)
         capture = [c for c in s.source_claims if c.source_class == "capture"]
         if capture:
-            code = capture[0].code
-            if s.integrity_valid and s.trusted:
-                return self.result(
-                    "real",
-                    0.05,
-                    f"C2PA manifest from a trusted signer declares {code}; {integrity_words}",
-                    evidence,
-                    decisive=True,
-                    details=details,
-                )
-            if s.integrity_valid:
-                return self.result(
-                    "real",
-                    0.4,
-                    f"C2PA manifest declares {code}, but the signer is not trusted (weak evidence)",
-                    evidence,
-                    details=details,
-                )
-            return self.result(
-                "none",
-                0.5,
-                f"C2PA manifest declares {code}, but it {integrity_words}",
-                evidence,
-                details=details,
-            )
+            return self._capture_claim(s, capture[0], evidence, details)
         tool = next(
             (t for t in (match_ai_tool(a) for a in [s.claim_generator or "", *s.agents]) if t),
             None,
@@ -216,18 +171,92 @@ class C2paSignal(Signal):
             return self.result(
                 "ai",
                 0.85 if s.integrity_valid else 0.65,
-                f"C2PA manifest names the generator {tool} without a digitalSourceType; "
-                f"{integrity_words}, {trust_words}",
+                f"C2PA manifest names the generator {tool} without an AI digitalSourceType; "
+                f"{_integrity_words(s)}, {_trust_words(s)}",
                 evidence,
                 details=details,
             )
         return self.result(
             "none",
             0.5,
-            f"C2PA manifest present, no source type declared; {integrity_words}, {trust_words}",
+            f"C2PA manifest present, no AI or capture source type declared; "
+            f"{_integrity_words(s)}, {_trust_words(s)}",
             evidence,
             details=details,
         )
+
+    def _ai_claim(
+        self,
+        s: ManifestSummary,
+        claim: SourceClaim,
+        evidence: list[Evidence],
+        details: dict[str, Any],
+    ) -> SignalResult:
+        tool = claim.agent or s.claim_generator
+        details["tool"] = tool
+        where = "the image" if claim.depth == 0 else "an ingredient of the image"
+        what = f"C2PA manifest declares {where} as {claim.code}"
+        what += f" ({tool})" if tool else ""
+        if s.integrity_valid:
+            # Decisive even from an untrusted signer: nobody forges a label against themselves.
+            return self.result(
+                "ai",
+                0.99 if claim.source_class == "ai" else 0.97,
+                f"{what}; {_integrity_words(s)}, {_trust_words(s)}",
+                evidence,
+                decisive=True,
+                details=details,
+            )
+        return self.result(
+            "ai",
+            0.8,
+            f"{what}, but the manifest {_integrity_words(s)}: it may not belong to these pixels",
+            evidence,
+            details=details,
+        )
+
+    def _capture_claim(
+        self,
+        s: ManifestSummary,
+        claim: SourceClaim,
+        evidence: list[Evidence],
+        details: dict[str, Any],
+    ) -> SignalResult:
+        if s.integrity_valid and s.trusted:
+            return self.result(
+                "real",
+                0.05,
+                f"C2PA manifest from a trusted signer declares {claim.code}; {_integrity_words(s)}",
+                evidence,
+                decisive=True,
+                details=details,
+            )
+        if s.integrity_valid:
+            return self.result(
+                "real",
+                0.4,
+                f"C2PA manifest declares {claim.code}, but the signer is not trusted "
+                "(weak evidence)",
+                evidence,
+                details=details,
+            )
+        return self.result(
+            "none",
+            0.5,
+            f"C2PA manifest declares {claim.code}, but it {_integrity_words(s)}",
+            evidence,
+            details=details,
+        )
+
+
+def _integrity_words(s: ManifestSummary) -> str:
+    if s.integrity_valid:
+        return "signature and content hashes valid"
+    return "fails validation (" + ", ".join(s.integrity_failures[:3]) + ")"
+
+
+def _trust_words(s: ManifestSummary) -> str:
+    return "signer trusted" if s.trusted else "signer not trusted"
 
 
 def _describe(s: ManifestSummary) -> list[Evidence]:
