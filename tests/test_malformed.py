@@ -391,3 +391,15 @@ def test_whole_corpus_is_typed(tmp_path: Path) -> None:
             except InputError:
                 outcomes["error"] += 1
     assert sum(outcomes.values()) == 6 * len(seeds)
+
+
+def test_decoder_warnings_become_notes(tmp_path: Path) -> None:
+    """Pillow warns about EXIF tags pointing past the block; the warning is a note, not an error."""
+    jpeg = make_jpeg(tmp_path / "a.jpg").read_bytes()
+    ifd = struct.pack("<H", 2)
+    ifd += struct.pack("<HHII", 0x010F, 2, 200, 0x1000)  # Make: 200 bytes far past the end
+    ifd += struct.pack("<HHIHH", 0x0112, 3, 1, 6, 0) + struct.pack("<I", 0)  # Orientation 6
+    block = b"Exif\x00\x00II*\x00" + struct.pack("<I", 8) + ifd
+    image = load_image_bytes(insert_jpeg_segment(jpeg, 0xE1, block), "warn.jpg")
+    assert any(note.startswith("decoder warning:") for note in image.notes)
+    assert image.orientation == 6 and (image.width, image.height) == (48, 64)
