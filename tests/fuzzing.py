@@ -139,6 +139,8 @@ def mutations(seeds: dict[str, bytes], rng: random.Random) -> Iterator[tuple[str
         name = rng.choice(names)
         data = seeds[name]
         for _ in range(rng.randint(1, 3)):
+            if len(data) < 2:
+                break
             data = rng.choice(MUTATORS)(rng, data) or b"\x00"
         yield name, data
 
