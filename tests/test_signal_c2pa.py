@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from imagegen import make_jpeg, with_c2pa_box
+from imagegen import make_jpeg, make_png, make_webp, with_c2pa_box
 from synthcheck.errors import ConfigError
 from synthcheck.intake import load_image
 from synthcheck.signals import create_signal
@@ -121,11 +121,13 @@ def _signer(ca: SigningCA) -> c2pa.Signer:
     return c2pa.Signer.from_info(info)
 
 
-def sign_jpeg(ca: SigningCA, src: Path, dest: Path, manifest: dict[str, Any]) -> Path:
-    """Sign ``src`` with ``manifest`` and write the signed JPEG to ``dest``."""
+def sign_jpeg(
+    ca: SigningCA, src: Path, dest: Path, manifest: dict[str, Any], mime: str = "image/jpeg"
+) -> Path:
+    """Sign ``src`` with ``manifest`` and write the signed file to ``dest``."""
     out = io.BytesIO()
     with c2pa.Builder.from_json(manifest) as builder:
-        builder.sign(_signer(ca), "image/jpeg", io.BytesIO(src.read_bytes()), out)
+        builder.sign(_signer(ca), mime, io.BytesIO(src.read_bytes()), out)
     dest.write_bytes(out.getvalue())
     return dest
 
@@ -162,6 +164,17 @@ def test_ai_declaration_with_valid_signature_is_decisive(
     assert result.details["tool"] == "TestGen 1.0"
     fields = {e.field for e in result.evidence}
     assert {"c2pa.integrity", "c2pa.trust", "c2pa.digitalSourceType", "c2pa.actions"} <= fields
+
+
+@pytest.mark.parametrize("fmt", ["png", "webp"])
+def test_ai_declaration_in_png_and_webp(ca: SigningCA, tmp_path: Path, fmt: str) -> None:
+    maker = make_png if fmt == "png" else make_webp
+    src = maker(tmp_path / f"plain.{fmt}", (64, 48), seed=5)
+    manifest = _manifest("trainedAlgorithmicMedia")
+    signed = sign_jpeg(ca, src, tmp_path / f"ai.{fmt}", manifest, mime=f"image/{fmt}")
+    result = analyze(signed)
+    assert result.verdict == "ai" and result.decisive
+    assert result.details["integrity"] == "valid"
 
 
 def test_trust_anchors_make_the_signer_trusted(
