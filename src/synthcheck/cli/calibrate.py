@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from synthcheck.cli.app import app
-from synthcheck.errors import ConfigError, SynthcheckError
+from synthcheck.errors import ConfigError, DataError, SynthcheckError
 
 __all__ = ["calibrate"]
 
@@ -58,7 +58,7 @@ def calibrate(
         real = list_images(real_dir)
         ai = list_images(ai_dir) if ai_dir is not None else None
         if not real.files:
-            raise ConfigError(f"{real_dir}: no image files found")
+            raise DataError(f"{real_dir}: no image files found")
         model = resolve_model(profile)
         total = len(real.files) + (len(ai.files) if ai else 0)
         with progress_bar(err, "scoring", total) as advance:

@@ -198,17 +198,13 @@ def _format_check(real: Sequence[ImageFacts], ai: Sequence[ImageFacts]) -> BiasF
     return BiasFinding("format", "ok", message, statistic=tvd)
 
 
-def _ks_check(
-    check: str, label: str, real: np.ndarray, ai: np.ndarray, unit: str, digits: int
-) -> BiasFinding:
+def _ks_check(check: str, label: str, real: np.ndarray, ai: np.ndarray, unit: str) -> BiasFinding:
     if real.size < 5 or ai.size < 5:
         return BiasFinding(check, "skipped", f"{label}: fewer than 5 values in a set")
     result = ks_2samp(real, ai)
     d, p = float(result.statistic), float(result.pvalue)
     shortcut = _shortcut(real, ai)
-    medians = (
-        f"median real {np.median(real):.{digits}f}{unit}, AI {np.median(ai):.{digits}f}{unit}"
-    )
+    medians = f"median real {np.median(real):.3g}{unit}, AI {np.median(ai):.3g}{unit}"
     big = (p < SIGNIFICANCE and d >= EFFECT) or (shortcut is not None and shortcut >= SHORTCUT_AUC)
     if big:
         alone = (
@@ -274,15 +270,15 @@ def audit_bias(real: Sequence[ImageFacts], ai: Sequence[ImageFacts]) -> BiasAudi
         _ks_check(
             "pixel_count", "image size (megapixels)",
             column(real, lambda f: f.pixel_count / 1e6), column(ai, lambda f: f.pixel_count / 1e6),
-            " MP", 2,
+            " MP",
         ),
         _ks_check(
             "bytes_per_pixel", "file size per pixel",
             column(real, lambda f: f.file_bytes / max(1, f.pixel_count)),
             column(ai, lambda f: f.file_bytes / max(1, f.pixel_count)),
-            " B/px", 2,
+            " B/px",
         ),
-        _ks_check("jpeg_quality", "JPEG quality", quality(real), quality(ai), "", 0),
+        _ks_check("jpeg_quality", "JPEG quality", quality(real), quality(ai), ""),
         _exif_check(real, ai),
     ]  # fmt: skip
     order = {"warning": 0, "ok": 1, "skipped": 2}

@@ -198,8 +198,9 @@ def fit_thresholds(
     needed = images_needed_for_fpr(target_fpr)
     if n < needed:
         warnings.append(
-            f"{n} real images cannot support a false-positive rate of {target_fpr:g}: at least "
-            f"{needed} are needed (rule of three), {needed - n} more"
+            f"{n} real images are too few to confirm a false-positive rate of {target_fpr:g} "
+            f"with 95% confidence: at least {needed} are needed (rule of three), "
+            f"{needed - n} more"
         )
     k = _allowed_errors(target_fpr, n)
     if k < 0:

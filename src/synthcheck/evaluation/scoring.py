@@ -28,6 +28,7 @@ from synthcheck.errors import (
     FileUnreadableError,
     ImageTooLargeError,
     InputError,
+    ModelError,
     SynthcheckError,
 )
 from synthcheck.evaluation.bias_audit import ImageFacts, facts_of
@@ -183,26 +184,27 @@ def _read(path: str) -> bytes:
 
 
 def _predict_many(model: PixelModel, images: list[LoadedImage]) -> list[float | str]:
-    """p_ai per image, or the error message for an image the model refused. Uses the model's
+    """p_ai per image, or the error message for an image the model refused (an
+    :class:`InputError`; any other error is about the model and stops the run). Uses the model's
     ``predict_many`` (or ``predict_batch``) when it has one, one image at a time otherwise."""
     batch = getattr(model, "predict_many", None) or getattr(model, "predict_batch", None)
     if callable(batch) and len(images) > 1:
         try:
-            return [_check(float(pred.p_ai)) for pred in batch(images)]
-        except SynthcheckError:
+            return [_check(model, float(pred.p_ai)) for pred in batch(images)]
+        except InputError:
             pass  # find the offending image one by one below
     out: list[float | str] = []
     for image in images:
         try:
-            out.append(_check(float(model.predict(image).p_ai)))
-        except SynthcheckError as exc:
+            out.append(_check(model, float(model.predict(image).p_ai)))
+        except InputError as exc:
             out.append(str(exc))
     return out
 
 
-def _check(p: float) -> float:
+def _check(model: PixelModel, p: float) -> float:
     if not (math.isfinite(p) and 0.0 <= p <= 1.0):
-        raise ConfigError(f"the pixel model returned p_ai={p}, outside [0, 1]")
+        raise ModelError(f"pixel model {model.name!r} returned p_ai={p}, outside [0, 1]")
     return p
 
 
@@ -233,21 +235,28 @@ def score_images(
     def flush(batch: list[tuple[int, LoadedImage]]) -> None:
         for transform in transforms:
             todo: list[tuple[int, LoadedImage]] = []
+            copies: dict[str, list[int]] = {}  # identical files in one batch are scored once
             for row, image in batch:
                 if transform.name in rows[row]:
                     continue
+                if hashes[row] in copies:
+                    copies[hashes[row]].append(row)
+                    continue
+                copies[hashes[row]] = [row]
                 try:
                     todo.append((row, transform.apply(image)))
                 except (SynthcheckError, OSError, ValueError) as exc:
                     skipped.append(Skip(kept[row].path, f"transform failed: {exc}", transform.name))
             results = _predict_many(model, [image for _, image in todo])
             for (row, _), result in zip(todo, results, strict=True):
-                if isinstance(result, str):
-                    skipped.append(Skip(kept[row].path, result, transform.name))
-                    continue
-                rows[row][transform.name] = result
-                cache.put(hashes[row], key, transform.name, result)
-                counts["computed"] += 1
+                for same in copies[hashes[row]]:
+                    if isinstance(result, str):
+                        skipped.append(Skip(kept[same].path, result, transform.name))
+                    else:
+                        rows[same][transform.name] = result
+                if not isinstance(result, str):
+                    cache.put(hashes[row], key, transform.name, result)
+                    counts["computed"] += 1
         cache.commit()
 
     pending: list[tuple[int, LoadedImage]] = []

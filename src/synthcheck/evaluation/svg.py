@@ -70,7 +70,11 @@ def _y_ticks(top: float, fmt: str = "{:g}") -> list[str]:
 
 
 def _legend(entries: Sequence[tuple[str, str]], x: float, y: float) -> list[str]:
-    parts = []
+    longest = max((len(label) for label, _ in entries), default=0)
+    parts = [
+        f'<rect x="{x - 4:.1f}" y="{y - 13:.1f}" width="{22 + 6.5 * longest:.1f}" '
+        f'height="{15 * len(entries) + 4}" fill="#fff" fill-opacity="0.85"/>'
+    ]
     for i, (label, colour) in enumerate(entries):
         yy = y + 15 * i
         parts.append(
@@ -97,7 +101,7 @@ def roc_svg(curves: Sequence[tuple[str, Sequence[tuple[float, float]]]], title: 
             f"<title>{escape(label)}</title></polyline>"
         )
         entries.append((label, colour))
-    parts += _legend(entries, _x(0.55), _y(0.5))
+    parts += _legend(entries, _x(0.62), _y(0.05) - 15 * len(entries))
     parts.append("</svg>")
     return "".join(parts)
 

@@ -69,20 +69,21 @@ def print_report(report: EvaluationReport, console: Console) -> None:
         f"{_p(c.tpr_at_threshold)}; ECE {_f(r.ece)}"
     )
     table = Table(title="Robustness", title_justify="left")
-    columns = ("condition", "AUC", "95% CI", "TPR@1%", "TPR@5%", "FPR@thr", "TPR@thr", "failed")
-    for column in columns:
+    failures = any(cond.failed for cond in r.conditions)
+    columns = ["condition", "AUC", "95% CI", "TPR@1%", "TPR@5%", "FPR@thr", "TPR@thr"]
+    for column in [*columns, "failed"] if failures else columns:
         table.add_column(column, justify="left" if column == "condition" else "right")
     for cond in r.conditions:
-        table.add_row(
+        row = [
             cond.condition,
             _f(cond.auc),
-            f"{_f(cond.auc_ci[0])}–{_f(cond.auc_ci[1])}" if cond.auc_ci else "–",
+            f"{_f(cond.auc_ci[0], 2)}–{_f(cond.auc_ci[1], 2)}" if cond.auc_ci else "–",
             _p(cond.tpr_at_1),
             _p(cond.tpr_at_5),
             _p(cond.fpr_at_threshold),
             _p(cond.tpr_at_threshold),
-            str(cond.failed),
-        )
+        ]
+        table.add_row(*row, *([str(cond.failed)] if failures else []))
     console.print(table)
     for title, groups in (("Per generator", r.generators), ("Per source", r.sources)):
         if not groups:

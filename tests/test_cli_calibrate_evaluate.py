@@ -1,0 +1,267 @@
+"""``synthcheck calibrate`` / ``synthcheck evaluate`` and the ``evaluate_model`` API, end to end
+on images made here, with a small deterministic pixel model standing in for a trained one."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from synthcheck.cli.main import app
+from synthcheck.errors import DataError
+from synthcheck.evaluation import evaluate_model, items_from_folders, load_profile, render_html
+from synthcheck.evaluation import models as model_registry
+from synthcheck.fusion import Thresholds
+from synthcheck.intake import LoadedImage
+from synthcheck.results import SignalResult
+
+
+@dataclass
+class _Prediction:
+    p_ai: float
+    signals: list[SignalResult] = field(default_factory=list)
+
+
+class SmoothnessModel:
+    """Test double: p_ai rises as neighbouring pixels get more alike (deterministic)."""
+
+    name = "smoothness"
+
+    def predict(self, image: LoadedImage) -> _Prediction:
+        step = np.abs(np.diff(image.pixels.astype(np.float64), axis=1)).mean()
+        return _Prediction(float(1.0 / (1.0 + np.exp((step - 12.0) / 4.0))))
+
+
+def _write(path: Path, label: str, seed: int, fmt: str) -> None:
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(56, 72)), int(rng.integers(56, 72))
+    if label == "real":
+        pixels = rng.normal(128, rng.uniform(12, 40), (h, w, 3))
+    else:
+        ramp = np.linspace(0, 255, w)[None, :, None] * np.ones((h, 1, 3))
+        pixels = ramp + rng.normal(0, rng.uniform(2, 14), (h, w, 3))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(path, format=fmt)
+
+
+def make_set(
+    root: Path, n: int = 12, real_fmt: str = "PNG", ai_fmt: str = "PNG"
+) -> tuple[Path, Path]:
+    """real/<source>/ and ai/<generator>/ folders of ``n`` images per sub-folder."""
+    seed = 0
+    for label, groups, fmt in (
+        ("real", ("phone", "dslr"), real_fmt),
+        ("ai", ("diffusion", "gan"), ai_fmt),
+    ):
+        for group in groups:
+            for i in range(n):
+                seed += 1
+                ext = "jpg" if fmt == "JPEG" else fmt.lower()
+                _write(root / label / group / f"{i}.{ext}", label, seed, fmt)
+    return root / "real", root / "ai"
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("SYNTHCHECK_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SYNTHCHECK_CACHE", str(tmp_path / "cache"))
+    real = model_registry.resolve_model
+
+    def resolve(spec: str) -> object:
+        return SmoothnessModel() if spec in ("default", "auto", "smooth") else real(spec)
+
+    monkeypatch.setattr(model_registry, "resolve_model", resolve)
+    return CliRunner()
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_calibrate_stores_a_profile_and_warns_about_sample_size(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    real, ai = make_set(tmp_path, n=15)
+    out = tmp_path / "profile.json"
+    result = runner.invoke(
+        app, ["calibrate", str(real), "--fpr", "0.05", "--name", "desk", "--ai-dir", str(ai),
+              "--json", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = _plain(result.output)
+    assert "Calibration profile 'desk'" in text
+    assert "60 are needed" in text and "30 more" in text
+    assert "recall on 30 known-AI images" in text
+    profile = load_profile("desk")
+    assert profile.n_real == 30 and profile.n_ai == 30
+    assert profile.model_name == "smoothness" and profile.model_profile == "auto"
+    assert json.loads(out.read_text())["name"] == "desk"
+    assert (tmp_path / "home" / "calibration" / "desk.json").is_file()
+
+
+def test_calibrate_counts_unreadable_files(runner: CliRunner, tmp_path: Path) -> None:
+    real, _ = make_set(tmp_path, n=5)
+    (real / "phone" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    result = runner.invoke(app, ["calibrate", str(real), "--fpr", "0.1", "--name", "n"])
+    assert result.exit_code == 0, result.output
+    assert "1 files could not be scored" in _plain(result.output)
+    assert load_profile("n").skipped == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--name", "../x"], 2, "invalid calibration profile name"),
+        (["--fpr", "0.9"], 2, "target_fpr"),
+        (["--profile", "nonsense"], 2, "unknown model 'nonsense'"),
+    ],
+)
+def test_calibrate_usage_errors(
+    runner: CliRunner, tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    real, _ = make_set(tmp_path, n=2)
+    result = runner.invoke(app, ["calibrate", str(real), *args])
+    assert result.exit_code == code
+    assert message in _plain(result.output)
+
+
+def test_calibrate_empty_and_missing_folders(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["calibrate", str(tmp_path / "empty")])
+    assert result.exit_code == 1 and "no image files found" in _plain(result.output)
+    result = runner.invoke(app, ["calibrate", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1 and "does not exist" in _plain(result.output)
+
+
+def test_evaluate_writes_json_and_self_contained_html(runner: CliRunner, tmp_path: Path) -> None:
+    real, ai = make_set(tmp_path)
+    (ai / "notes.txt").write_text("not an image")
+    js, page = tmp_path / "report.json", tmp_path / "report.html"
+    result = runner.invoke(
+        app, ["evaluate", "--real", str(real), "--ai", str(ai), "--json", str(js),
+              "--html", str(page), "--bootstrap", "200"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = _plain(result.output)
+    assert text.index("Dataset-bias audit") < text.index("AUC")
+    report = json.loads(js.read_text())
+    assert report["n_real"] == 24 and report["n_ai"] == 24 and report["ignored_files"] == 1
+    conditions = [c["condition"] for c in report["conditions"]]
+    assert conditions == ["clean", "jpeg95", "jpeg75", "jpeg50", "resize0.5", "resize0.25",
+                          "crop50", "webp", "screenshot"]  # fmt: skip
+    clean = report["conditions"][0]
+    assert clean["auc"] > 0.9
+    assert clean["auc_ci"][0] <= clean["auc"] <= clean["auc_ci"][1]
+    assert {g["name"] for g in report["generators"]} == {"diffusion", "gan"}
+    assert {g["name"] for g in report["sources"]} == {"phone", "dslr"}
+    assert report["bias_audit"]["findings"]
+    assert len(report["images"]) == 48
+    html = page.read_text()
+    assert html.count("<svg") == 3
+    assert "Dataset-bias audit" in html
+    for external in ("<script", "src=", "href=", "url(", "@import"):
+        assert external not in html
+
+
+def test_evaluate_warns_about_format_bias(runner: CliRunner, tmp_path: Path) -> None:
+    real, ai = make_set(tmp_path, real_fmt="JPEG", ai_fmt="PNG")
+    js = tmp_path / "r.json"
+    result = runner.invoke(
+        app, ["evaluate", "--real", str(real), "--ai", str(ai), "--no-robustness",
+              "--json", str(js)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "container format alone" in _plain(result.output)
+    findings = json.loads(js.read_text())["bias_audit"]["findings"]
+    assert findings[0]["check"] == "format" and findings[0]["severity"] == "warning"
+
+
+def test_evaluate_from_csv_with_calibration(runner: CliRunner, tmp_path: Path) -> None:
+    real, ai = make_set(tmp_path, n=8)
+    rows = ["file,label,generator"]
+    rows += [f"{p.relative_to(tmp_path)},real,{p.parent.name}" for p in sorted(real.rglob("*.png"))]
+    rows += [f"{p.relative_to(tmp_path)},fake,{p.parent.name}" for p in sorted(ai.rglob("*.png"))]
+    csv_path = tmp_path / "labels.csv"
+    csv_path.write_text("\n".join(rows) + "\n")
+    calibrated = runner.invoke(app, ["calibrate", str(real), "--name", "mine", "--fpr", "0.1"])
+    assert calibrated.exit_code == 0, calibrated.output
+    js = tmp_path / "r.json"
+    result = runner.invoke(
+        app, ["evaluate", "--csv", str(csv_path), "--calibration", "mine", "--no-robustness",
+              "--json", str(js), "--limit", "10"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(js.read_text())
+    assert report["calibration"] == "mine"
+    assert report["thresholds"]["ai_threshold"] == load_profile("mine").thresholds.ai_threshold
+    assert report["n_real"] == 10 and report["n_ai"] == 10
+    assert {g["name"] for g in report["sources"]} <= {"phone", "dslr"}
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        ([], 2, "give --real DIR and --ai DIR, or --csv FILE"),
+        (["--model", "nonsense"], 2, "unknown model 'nonsense'"),
+        (["--calibration", "nope"], 2, "unknown calibration profile 'nope'"),
+        (["--model", "project:"], 2, "needs a project name"),
+    ],
+)
+def test_evaluate_usage_errors(
+    runner: CliRunner, tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    real, ai = make_set(tmp_path, n=2)
+    folders = ["--real", str(real), "--ai", str(ai)] if args else []
+    result = runner.invoke(app, ["evaluate", *folders, "--no-robustness", *args])
+    assert result.exit_code == code, result.output
+    assert message in _plain(result.output)
+
+
+def test_evaluate_one_class_only(runner: CliRunner, tmp_path: Path) -> None:
+    real, _ = make_set(tmp_path, n=2)
+    (tmp_path / "none").mkdir()
+    result = runner.invoke(app, ["evaluate", "--real", str(real), "--ai", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "no image files found" in _plain(result.output)
+
+
+def test_evaluate_model_api(tmp_path: Path) -> None:
+    real, ai = make_set(tmp_path, n=6)
+    (real / "phone" / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    items, _ = items_from_folders(real, ai)
+    report = evaluate_model(
+        SmoothnessModel(), items=items, thresholds=Thresholds(0.2, 0.6),
+        conditions=["jpeg50", "resize0.5"], n_boot=100,
+    )  # fmt: skip
+    assert [c.condition for c in report.conditions] == ["clean", "jpeg50", "resize0.5"]
+    assert report.skipped_files == 1
+    assert report.n_real == 12 and report.n_ai == 12
+    rates = report.verdict_rates
+    assert sum(rates["real"].values()) == pytest.approx(1.0)
+    assert report.clean.fpr_at_threshold == rates["real"]["ai"]
+    assert 0.0 <= report.ece <= 1.0
+    assert sum(b.count for b in report.reliability) == 24
+    assert "<svg" in render_html(report)
+    # The plain-paths form used by `project evaluate`.
+    simple = evaluate_model(
+        SmoothnessModel(),
+        sorted(real.rglob("*.png")), sorted(ai.rglob("*.png")), robustness=False, n_boot=0,
+    )  # fmt: skip
+    assert simple.clean.auc == report.clean.auc and simple.clean.auc_ci is None
+    assert simple.generators == [] and simple.sources == []
+
+
+def test_evaluate_model_needs_both_classes(tmp_path: Path) -> None:
+    real, _ = make_set(tmp_path, n=2)
+    with pytest.raises(DataError, match="no AI images given"):
+        evaluate_model(SmoothnessModel(), sorted(real.rglob("*.png")), [])
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"nothing")
+    with pytest.raises(DataError, match="none of the 1 AI images could be scored"):
+        evaluate_model(SmoothnessModel(), sorted(real.rglob("*.png")), [bad])
