@@ -403,3 +403,15 @@ def test_decoder_warnings_become_notes(tmp_path: Path) -> None:
     image = load_image_bytes(insert_jpeg_segment(jpeg, 0xE1, block), "warn.jpg")
     assert any(note.startswith("decoder warning:") for note in image.notes)
     assert image.orientation == 6 and (image.width, image.height) == (48, 64)
+
+
+def test_devices_and_pipes_are_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        if not path.exists():
+            continue
+        with pytest.raises(FileUnreadableError, match="not a regular file"):
+            load_image(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 from synthcheck.errors import (
@@ -57,14 +58,7 @@ def load_image(
     """
     p = Path(path)
     try:
-        if p.is_dir():
-            raise FileUnreadableError(p, "is a directory, not a file")
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ImageTooLargeError(
-                p, f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,} byte limit"
-            )
-        data = p.read_bytes()
+        data = _read_regular_file(p)
     except FileNotFoundError:
         raise FileUnreadableError(p, "file not found") from None
     except PermissionError:
@@ -74,6 +68,26 @@ def load_image(
     except OSError as exc:
         raise FileUnreadableError(p, f"could not be read ({exc.strerror or exc})") from None
     return load_image_bytes(data, os.fspath(path), max_pixels=max_pixels)
+
+
+def _read_regular_file(p: Path) -> bytes:
+    # Opened without blocking (a FIFO would wait for a writer) and checked on the descriptor, so
+    # a device or pipe can never make the read block or run forever (/dev/zero has size 0).
+    fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if stat.S_ISDIR(st.st_mode):
+            raise FileUnreadableError(p, "is a directory, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise FileUnreadableError(p, "is not a regular file (a device, pipe or socket)")
+        if st.st_size > MAX_FILE_BYTES:
+            raise ImageTooLargeError(
+                p, f"file is {st.st_size:,} bytes, over the {MAX_FILE_BYTES:,} byte limit"
+            )
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageTooLargeError(p, f"file grew past the {MAX_FILE_BYTES:,} byte limit while read")
+    return data
 
 
 def load_image_bytes(
