@@ -113,3 +113,14 @@ def test_sniff_real_files(tmp_path: Path, maker: object, fmt: str) -> None:
 def test_sniff_encoded_formats(fmt: str, kw: dict[str, object]) -> None:
     data = encode(Image.fromarray(noise_pixels()), fmt, **kw)
     assert sniff_format(data) == fmt
+
+
+def test_public_tables_are_consistent() -> None:
+    from synthcheck import intake
+
+    assert set(intake.MIME_TYPES) == set(intake.SUPPORTED_FORMATS)
+    assert {".jpg", ".png", ".webp", ".heic", ".avif", ".tif", ".gif", ".bmp", ".dng", ".nef"} <= (
+        intake.IMAGE_EXTENSIONS
+    )
+    assert all(ext.startswith(".") and ext == ext.lower() for ext in intake.IMAGE_EXTENSIONS)
+    assert sorted(intake.__all__) == sorted(set(intake.__all__))

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from synthcheck.intake.containers import tiff_ifd0_tags
 
-__all__ = ["EXTENSIONS", "SUPPORTED_FORMATS", "describe_unknown", "sniff_format"]
+__all__ = [
+    "EXTENSIONS",
+    "IMAGE_EXTENSIONS",
+    "SUPPORTED_FORMATS",
+    "describe_unknown",
+    "sniff_format",
+]
 
 # Extensions a user would expect for each detected type; used only to note mismatches.
 EXTENSIONS: dict[str, frozenset[str]] = {
@@ -110,6 +116,9 @@ def sniff_format(head: bytes, ext: str = "") -> str | None:
 
 #: Every type :func:`sniff_format` can return.
 SUPPORTED_FORMATS = tuple(EXTENSIONS)
+#: Every file extension of a supported type (lower case, with the dot), e.g. to pick files from a
+#: folder; the type itself is always decided from the content.
+IMAGE_EXTENSIONS = frozenset().union(*EXTENSIONS.values())
 
 # Known signatures of files synthcheck does not decode: (prefix, offset, name, is_image).
 _OTHER_SIGNATURES: tuple[tuple[bytes, int, str, bool], ...] = (
