@@ -481,3 +481,18 @@ def test_big_text_chunk_after_image_data_is_kept(tmp_path: Path) -> None:
     iend = data.rindex(b"IEND") - 4
     image = load_image_bytes(data[:iend] + chunk + data[iend:], "late.png")
     assert image.metadata.text["workflow"] == workflow
+
+
+def test_blockwise_conversions_match_reference() -> None:
+    """Alpha compositing and 16-bit scaling run over row blocks; the result must not depend on it."""
+    from synthcheck.intake.pixels import to_rgb8
+
+    rng = np.random.default_rng(0)
+    rgba = Image.fromarray(rng.integers(0, 256, (1201, 1703, 4), dtype=np.uint8))
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    white.alpha_composite(rgba)
+    np.testing.assert_array_equal(to_rgb8(rgba), np.asarray(white.convert("RGB")))
+    deep = rng.integers(0, 65536, (1201, 1703), dtype=np.uint16)
+    grey = to_rgb8(Image.fromarray(deep))
+    np.testing.assert_array_equal(grey[..., 0], np.round(deep / 257.0).astype(np.uint8))
+    np.testing.assert_array_equal(grey[..., 0], grey[..., 2])

@@ -1,6 +1,13 @@
-"""Convert a decoded Pillow image of any mode to H x W x 3 uint8 RGB, at its native size."""
+"""Convert a decoded Pillow image of any mode to H x W x 3 uint8 RGB, at its native size.
+
+Conversions that need arithmetic (16-bit scaling, alpha compositing) run over blocks of rows, so
+a 200-megapixel image costs its input and output arrays plus a few MB of temporaries, not several
+float64 copies of the whole picture.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -10,6 +17,7 @@ __all__ = ["SIXTEEN_BIT_MODES", "has_alpha", "to_rgb8"]
 
 SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
+_BLOCK_PIXELS = 1 << 20  # rows per block are chosen so that a block holds about this many pixels
 
 
 def has_alpha(im: Image.Image) -> bool:
@@ -24,35 +32,55 @@ def to_rgb8(im: Image.Image) -> NDArray[np.uint8]:
     """
     mode = im.mode
     if mode in SIXTEEN_BIT_MODES:
-        grey = _scale_to_8bit(np.asarray(im, dtype=np.float64), 65535.0)
-        return _grey_to_rgb(grey)
-    if mode == "I":
-        arr = np.asarray(im, dtype=np.float64)
-        lo, hi = float(arr.min(initial=0.0)), float(arr.max(initial=0.0))
-        # 32-bit integer images are 16-bit data in practice (PNG/TIFF); scale by the type range
-        # when it fits, so a dark picture stays dark, otherwise by the data range.
-        if lo >= 0 and hi <= 65535:
-            return _grey_to_rgb(_scale_to_8bit(arr, 65535.0 if hi > 255 else 255.0))
-        return _grey_to_rgb(_scale_to_8bit(arr - lo, max(hi - lo, 1.0)))
-    if mode == "F":
-        arr = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-        lo, hi = float(arr.min(initial=0.0)), float(arr.max(initial=0.0))
-        if lo >= 0.0 and hi <= 1.0:
-            return _grey_to_rgb(_scale_to_8bit(arr, 1.0))
-        return _grey_to_rgb(_scale_to_8bit(arr - lo, max(hi - lo, 1e-12)))
+        return _grey(np.asarray(im), lambda block: _scale(block, 0.0, 65535.0))
+    if mode in ("I", "F"):
+        arr = np.asarray(im)
+        if mode == "F":
+            arr = np.nan_to_num(arr, nan=0.0, posinf=0.0, neginf=0.0)
+        lo, hi = float(arr.min(initial=0)), float(arr.max(initial=0))
+        if mode == "F" and lo >= 0.0 and hi <= 1.0:
+            lo, hi = 0.0, 1.0  # float images in [0, 1] keep their brightness
+        elif mode == "I" and lo >= 0 and hi <= 65535:
+            # 32-bit integer images are 16-bit data in practice (PNG, TIFF); scale by the type
+            # range so a dark picture stays dark, 8-bit range when the values fit in it.
+            lo, hi = 0.0, 65535.0 if hi > 255 else 255.0
+        return _grey(arr, lambda block: _scale(block, lo, max(hi, lo + 1e-12)))
     if has_alpha(im):
-        rgba = im.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        background.alpha_composite(rgba)
-        return np.ascontiguousarray(np.asarray(background.convert("RGB"), dtype=np.uint8))
+        return _composite_on_white(np.asarray(im.convert("RGBA")))
     if mode == "RGB":
         return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
     return np.ascontiguousarray(np.asarray(im.convert("RGB"), dtype=np.uint8))
 
 
-def _scale_to_8bit(arr: NDArray[np.float64], peak: float) -> NDArray[np.uint8]:
-    return np.clip(arr * (255.0 / peak) + 0.5, 0, 255).astype(np.uint8)
+def _rows_per_block(width: int) -> int:
+    return max(1, _BLOCK_PIXELS // max(width, 1))
 
 
-def _grey_to_rgb(grey: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=-1))
+def _scale(block: NDArray[np.generic], lo: float, hi: float) -> NDArray[np.uint8]:
+    scaled = (block.astype(np.float32) - np.float32(lo)) * np.float32(255.0 / (hi - lo))
+    out: NDArray[np.uint8] = np.clip(scaled + np.float32(0.5), 0, 255).astype(np.uint8)
+    return out
+
+
+def _grey(
+    arr: NDArray[np.generic], convert: Callable[[NDArray[np.generic]], NDArray[np.uint8]]
+) -> NDArray[np.uint8]:
+    h, w = arr.shape[:2]
+    out = np.empty((h, w, 3), dtype=np.uint8)
+    step = _rows_per_block(w)
+    for top in range(0, h, step):
+        out[top : top + step] = convert(arr[top : top + step])[..., None]
+    return out
+
+
+def _composite_on_white(rgba: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    h, w = rgba.shape[:2]
+    out = np.empty((h, w, 3), dtype=np.uint8)
+    step = _rows_per_block(w)
+    for top in range(0, h, step):
+        block = rgba[top : top + step].astype(np.uint16)
+        alpha = block[..., 3:4]
+        # round(rgb * a / 255 + 255 * (255 - a) / 255) in integers
+        mixed = (block[..., :3] * alpha + 255 * (255 - alpha) + 127) // 255
+        out[top : top + step] = mixed.astype(np.uint8)
+    return out
