@@ -484,7 +484,7 @@ def test_big_text_chunk_after_image_data_is_kept(tmp_path: Path) -> None:
 
 
 def test_blockwise_conversions_match_reference() -> None:
-    """Alpha compositing and 16-bit scaling run over row blocks; the result must not depend on it."""
+    """Alpha compositing and 16-bit scaling run over row blocks; results must not depend on it."""
     from synthcheck.intake.pixels import to_rgb8
 
     rng = np.random.default_rng(0)
