@@ -265,3 +265,21 @@ def test_evaluate_model_needs_both_classes(tmp_path: Path) -> None:
     bad.write_bytes(b"nothing")
     with pytest.raises(DataError, match="none of the 1 AI images could be scored"):
         evaluate_model(SmoothnessModel(), sorted(real.rglob("*.png")), [bad])
+
+
+def test_profile_for_another_model_is_noted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from synthcheck.evaluation import CalibrationProfile, fit_thresholds, save_profile
+
+    monkeypatch.setenv("SYNTHCHECK_HOME", str(tmp_path / "home"))
+    fit = fit_thresholds(np.linspace(0, 0.5, 400), 0.01)
+    save_profile(CalibrationProfile.from_fit(fit, name="o", model_profile="fast", model_name="x"))
+    real, ai = make_set(tmp_path, n=3)
+    report = evaluate_model(
+        SmoothnessModel(), sorted(real.rglob("*.png")), sorted(ai.rglob("*.png")),
+        calibration="o", robustness=False, n_boot=0,
+    )  # fmt: skip
+    assert report.thresholds == fit.thresholds
+    assert report.notes and "fitted for model 'x', not 'smoothness'" in report.notes[0]
+    assert "fitted for model" in render_html(report)

@@ -103,6 +103,16 @@ class CalibrationProfile:
     def __post_init__(self) -> None:
         validate_profile_name(self.name)
 
+    def mismatch(self, model_name: str) -> str | None:
+        """A warning when the profile was fitted for another pixel model than ``model_name``
+        (thresholds do not transfer between models), else None."""
+        if not self.model_name or self.model_name == model_name:
+            return None
+        return (
+            f"calibration profile {self.name!r} was fitted for model {self.model_name!r}, "
+            f"not {model_name!r}; its false-positive rate does not carry over"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["thresholds"] = {

@@ -160,9 +160,15 @@ def evaluate_model(
     for label, name in ((REAL, "real"), (AI, "AI")):
         if not any(item.label == label for item in chosen):
             raise DataError(f"no {name} images given: evaluation needs both real and AI images")
+    notes: list[str] = []
     active = thresholds
-    if active is None:
-        active = load_profile(calibration).thresholds if calibration else DEFAULT_THRESHOLDS
+    if active is None and calibration:
+        profile = load_profile(calibration)
+        active = profile.thresholds
+        mismatch = profile.mismatch(model_key(pixel_model))
+        if mismatch:
+            notes.append(mismatch)
+    active = active or DEFAULT_THRESHOLDS
     names = list(conditions) if conditions is not None else (
         list(DEFAULT_SWEEP) if robustness else [CLEAN]
     )
@@ -222,4 +228,5 @@ def evaluate_model(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         scores_cached=scored.cached,
         scores_computed=scored.computed,
+        notes=notes,
     )

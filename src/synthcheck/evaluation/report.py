@@ -90,6 +90,7 @@ class EvaluationReport:
     created: str = ""
     scores_cached: int = 0
     scores_computed: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> ConditionResult:
@@ -125,6 +126,7 @@ class EvaluationReport:
             "created": self.created,
             "scores_cached": self.scores_cached,
             "scores_computed": self.scores_computed,
+            "notes": self.notes,
         }
 
 

@@ -53,6 +53,8 @@ def print_report(report: EvaluationReport, console: Console) -> None:
         f"[bold]Evaluation of {r.model}[/]: {r.n_real} real, {r.n_ai} AI images; "
         f"{r.skipped_files} files skipped, {r.ignored_files} non-image files ignored"
     )
+    for note in r.notes:
+        console.print(f"[yellow]note:[/] {note}")
     alarm = " [red](read this before the numbers)[/]" if r.bias.warnings else ""
     console.print(f"[bold]Dataset-bias audit[/]{alarm}")
     for finding in r.bias.findings:
