@@ -221,3 +221,17 @@ def test_load_image_bytes_round_trip_of_a_transform_output(tmp_path: Path) -> No
     np.testing.assert_array_equal(again.pixels, out.pixels)
     buffer = io.BytesIO(out.data)
     assert Image.open(buffer).format == "WEBP"
+
+
+def test_pipes_and_folders_are_skipped_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    folder = tmp_path / "dir.png"
+    folder.mkdir()
+    items = [*_items(tmp_path, 2), LabelledImage(str(fifo), 0), LabelledImage(str(folder), 1)]
+    scored = score_images(SmoothnessModel(), items, [CLEAN])
+    reasons = {Path(s.path).name: s.reason for s in scored.skipped}
+    assert "not a regular file" in reasons["pipe.jpg"]
+    assert "directory" in reasons["dir.png"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from synthcheck.errors import ConfigError, DataError
-from synthcheck.intake.sniff import EXTENSIONS
+from synthcheck.intake.sniff import IMAGE_EXTENSIONS
 
 __all__ = [
     "AI",
@@ -36,7 +36,6 @@ __all__ = [
 
 REAL = 0
 AI = 1
-IMAGE_EXTENSIONS = frozenset().union(*EXTENSIONS.values())
 _REAL_LABELS = frozenset({"real", "0", "camera", "human", "authentic"})
 _AI_LABELS = frozenset({"ai", "1", "fake", "generated", "synthetic"})
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -168,11 +170,20 @@ class ScoredSet:
 
 
 def _read(path: str) -> bytes:
+    """The file's bytes, refusing anything but a regular file (a FIFO would block the run) and
+    files over the intake size limit, with the same plain-words reasons as intake."""
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise ImageTooLargeError(p, f"file is over the {MAX_FILE_BYTES:,} byte limit")
-        return p.read_bytes()
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise FileUnreadableError(p, "is a directory, not a file")
+            if not stat.S_ISREG(info.st_mode):
+                raise FileUnreadableError(p, "is not a regular file (a device, pipe or socket)")
+            if info.st_size > MAX_FILE_BYTES:
+                raise ImageTooLargeError(p, f"file is over the {MAX_FILE_BYTES:,} byte limit")
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise FileUnreadableError(p, "file not found") from None
     except IsADirectoryError:
@@ -181,6 +192,9 @@ def _read(path: str) -> bytes:
         raise FileUnreadableError(p, "permission denied") from None
     except OSError as exc:
         raise FileUnreadableError(p, f"could not be read ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageTooLargeError(p, f"file grew past the {MAX_FILE_BYTES:,} byte limit")
+    return data
 
 
 def _predict_many(model: PixelModel, images: list[LoadedImage]) -> list[float | str]:
