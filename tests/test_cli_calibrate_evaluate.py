@@ -283,3 +283,71 @@ def test_profile_for_another_model_is_noted(
     assert report.thresholds == fit.thresholds
     assert report.notes and "fitted for model 'x', not 'smoothness'" in report.notes[0]
     assert "fitted for model" in render_html(report)
+
+
+def test_folder_listing_skips_hidden_entries_and_link_loops(tmp_path: Path) -> None:
+    from synthcheck.evaluation.dataset import list_images
+
+    make_set(tmp_path, n=2)
+    (tmp_path / "real" / ".thumbs").mkdir()
+    _write(tmp_path / "real" / ".thumbs" / "x.png", "real", 1, "PNG")
+    _write(tmp_path / "real" / ".hidden.png", "real", 2, "PNG")
+    (tmp_path / "real" / "phone" / "loop").symlink_to(tmp_path / "real", target_is_directory=True)
+    (tmp_path / "real" / "readme.md").write_text("x")
+    listing = list_images(tmp_path / "real")
+    assert len(listing.files) == 4 and listing.ignored == 1
+    with pytest.raises(DataError, match="is not a folder"):
+        list_images(tmp_path / "real" / "readme.md")
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("name,kind\na.png,real\n", "needs a header with 'path'"),
+        ("path,label\na.png,maybe\n", "line 2: unknown label 'maybe'"),
+        ("path,label\n,real\n", "line 2: empty path"),
+        ("path,label\n", "lists no images"),
+    ],
+)
+def test_bad_csv(tmp_path: Path, content: str, match: str) -> None:
+    from synthcheck.evaluation import items_from_csv
+
+    path = tmp_path / "labels.csv"
+    path.write_text(content)
+    with pytest.raises(DataError, match=match):
+        items_from_csv(path)
+    with pytest.raises(DataError, match="not found"):
+        items_from_csv(tmp_path / "missing.csv")
+
+
+def test_csv_columns_and_labels(tmp_path: Path) -> None:
+    from synthcheck.evaluation import items_from_csv
+
+    path = tmp_path / "labels.csv"
+    path.write_text(
+        "Path,Label,Generator,Source\n"
+        "a.png,AI,sdxl,web\n"
+        "/abs/b.jpg,0,,camera\n"
+        "c.png,real,phone,\n"
+    )
+    a, b, c = items_from_csv(path)
+    assert (a.path, a.label, a.generator, a.source) == (str(tmp_path / "a.png"), 1, "sdxl", "web")
+    assert (b.path, b.label, b.generator, b.source) == ("/abs/b.jpg", 0, None, "camera")
+    assert (c.label, c.generator, c.source) == (0, None, "phone")
+
+
+@pytest.mark.shared
+def test_dev_manifest_reads_as_an_evaluation_set(shared_data: Path) -> None:
+    from synthcheck.evaluation import items_from_csv
+    from synthcheck.evaluation.dataset import sample_items
+
+    items = items_from_csv(shared_data / "dev" / "manifest.csv")
+    ai = [i for i in items if i.label == 1]
+    real = [i for i in items if i.label == 0]
+    assert ai and real
+    assert all(i.generator and i.source is None for i in ai)
+    assert all(i.source and i.generator is None for i in real)
+    assert all(Path(i.path).is_file() for i in items[:50])
+    picked = sample_items(items, 20, seed=1)
+    assert sum(i.label for i in picked) == 20 and len(picked) == 40
+    assert picked == sample_items(items, 20, seed=1)
