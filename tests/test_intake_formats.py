@@ -496,3 +496,25 @@ def test_blockwise_conversions_match_reference() -> None:
     grey = to_rgb8(Image.fromarray(deep))
     np.testing.assert_array_equal(grey[..., 0], np.round(deep / 257.0).astype(np.uint8))
     np.testing.assert_array_equal(grey[..., 0], grey[..., 2])
+
+
+def test_png_raw_profile_exif_and_xmp(tmp_path: Path) -> None:
+    """ImageMagick writes EXIF and XMP as hex "Raw profile type ..." zTXt chunks."""
+    exif = exif_bytes(make="Fujifilm")
+    xmp = XMP_AI.encode()
+
+    def profile(name: str, payload: bytes) -> str:
+        hexed = payload.hex()
+        lines = "\n".join(hexed[i : i + 72] for i in range(0, len(hexed), 72))
+        return f"\n{name}\n{len(payload):8d}\n{lines}\n"
+
+    path = make_png(
+        tmp_path / "magick.png",
+        ztxt={
+            "Raw profile type exif": profile("exif", exif),
+            "Raw profile type xmp": profile("xmp", xmp),
+        },
+    )
+    meta = load_image(path).metadata
+    assert meta.exif is not None and b"Fujifilm" in meta.exif and meta.exif[:2] in (b"II", b"MM")
+    assert meta.xmp is not None and "trainedAlgorithmicMedia" in meta.xmp

@@ -48,6 +48,13 @@ def pillow_metadata(
         meta.text = png_text.text
         notes.extend(f"PNG text chunk skipped: {why}" for why in png_text.skipped)
         meta.text.pop("XML:com.adobe.xmp", None)
+        # ImageMagick and exiftool keep EXIF / XMP in hex "Raw profile" text chunks.
+        if meta.exif is None:
+            raw = _raw_profile(meta.text.get("Raw profile type exif"))
+            meta.exif = _strip_exif_header(raw) if raw and b"*" in raw[:10] else None
+        if meta.xmp is None:
+            raw = _raw_profile(meta.text.get("Raw profile type xmp"))
+            meta.xmp = raw.decode("utf-8", "replace") if raw else None
     else:
         for key in ("comment", "Comment"):  # JPEG COM segment, GIF comment extension
             text = _as_text(info.get(key))
@@ -56,6 +63,20 @@ def pillow_metadata(
     icc = info.get("icc_profile")
     meta.icc = icc if isinstance(icc, bytes) and icc else None
     return meta
+
+
+def _raw_profile(text: str | None) -> bytes | None:
+    """Decode an ImageMagick "Raw profile" text chunk: a name line, a length, then hex digits."""
+    if not text:
+        return None
+    lines = text.strip().split("\n", 2)
+    if len(lines) < 3 or not lines[1].strip().isdigit():
+        return None
+    try:
+        data = bytes.fromhex("".join(lines[2].split()))
+    except ValueError:
+        return None
+    return data[: int(lines[1].strip())] or None
 
 
 def exif_from_tiff(data: bytes) -> bytes | None:
