@@ -38,6 +38,10 @@ class SmoothnessModel:
         return _Prediction(float(1.0 / (1.0 + np.exp((step - 12.0) / 4.0))))
 
 
+class VersionedModel(SmoothnessModel):
+    version = "1"
+
+
 def _write(path: Path, label: str, seed: int, fmt: str) -> None:
     rng = np.random.default_rng(seed)
     h, w = int(rng.integers(56, 72)), int(rng.integers(56, 72))
@@ -74,6 +78,8 @@ def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
     real = model_registry.resolve_model
 
     def resolve(spec: str) -> object:
+        if spec == "versioned":
+            return VersionedModel()
         return SmoothnessModel() if spec in ("default", "auto", "smooth") else real(spec)
 
     monkeypatch.setattr(model_registry, "resolve_model", resolve)
@@ -351,3 +357,20 @@ def test_dev_manifest_reads_as_an_evaluation_set(shared_data: Path) -> None:
     picked = sample_items(items, 20, seed=1)
     assert sum(i.label for i in picked) == 20 and len(picked) == 40
     assert picked == sample_items(items, 20, seed=1)
+
+
+def test_scores_of_versioned_models_persist_between_runs(runner: CliRunner, tmp_path: Path) -> None:
+    real, ai = make_set(tmp_path, n=3)
+    js = tmp_path / "r.json"
+    args = ["evaluate", "--real", str(real), "--ai", str(ai), "--model", "versioned",
+            "--no-robustness", "--json", str(js)]  # fmt: skip
+    assert runner.invoke(app, ["calibrate", str(real), "--profile", "versioned"]).exit_code == 0
+    assert (tmp_path / "cache" / "evaluation-scores.sqlite").is_file()
+    assert runner.invoke(app, args).exit_code == 0
+    first = json.loads(js.read_text())
+    assert (first["scores_cached"], first["scores_computed"]) == (6, 6)
+    assert runner.invoke(app, [*args, "--no-cache"]).exit_code == 0
+    assert json.loads(js.read_text())["scores_computed"] == 12
+    # Unversioned models never use the disk cache.
+    assert runner.invoke(app, [*args[:-5], "--no-robustness", "--json", str(js)]).exit_code == 0
+    assert json.loads(js.read_text())["scores_cached"] == 0

@@ -48,6 +48,7 @@ def calibrate(
     )
     from synthcheck.evaluation.dataset import list_images
     from synthcheck.evaluation.models import resolve_model
+    from synthcheck.evaluation.scoring import ScoreCache
     from synthcheck.evaluation.terminal import print_calibration, progress_bar
 
     console = Console()
@@ -61,7 +62,7 @@ def calibrate(
             raise DataError(f"{real_dir}: no image files found")
         model = resolve_model(profile)
         total = len(real.files) + (len(ai.files) if ai else 0)
-        with progress_bar(err, "scoring", total) as advance:
+        with ScoreCache.for_model(model) as cache, progress_bar(err, "scoring", total) as advance:
             result = calibrate_model(
                 model,
                 real.files,
@@ -71,6 +72,7 @@ def calibrate(
                 model_profile=profile,
                 real_dir=str(real_dir),
                 ai_dir=str(ai_dir) if ai_dir is not None else None,
+                cache=cache,
                 batch_size=batch_size,
                 progress=advance,
             )

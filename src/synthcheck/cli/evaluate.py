@@ -62,9 +62,8 @@ def evaluate(
     from synthcheck.evaluation.evaluate import evaluate_model
     from synthcheck.evaluation.html import render_html
     from synthcheck.evaluation.models import resolve_model
-    from synthcheck.evaluation.scoring import ScoreCache, model_key
+    from synthcheck.evaluation.scoring import ScoreCache
     from synthcheck.evaluation.terminal import print_report, progress_bar
-    from synthcheck.home import cache_dir
 
     console = Console()
     err = Console(stderr=True)
@@ -80,10 +79,10 @@ def evaluate(
         if limit is not None:
             items = sample_items(items, limit, seed)
         pixel_model = resolve_model(model)
-        versioned = model_key(pixel_model) != pixel_model.name
-        persist = cache and versioned
-        store = ScoreCache(cache_dir() / "evaluation-scores.sqlite" if persist else None)
-        with store, progress_bar(err, "scoring", len(items)) as advance:
+        with (
+            ScoreCache.for_model(pixel_model, persist=cache) as store,
+            progress_bar(err, "scoring", len(items)) as advance,
+        ):
             report = evaluate_model(
                 pixel_model,
                 items=items,

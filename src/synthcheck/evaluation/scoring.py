@@ -36,6 +36,7 @@ from synthcheck.errors import (
 from synthcheck.evaluation.bias_audit import ImageFacts, facts_of
 from synthcheck.evaluation.dataset import LabelledImage
 from synthcheck.evaluation.robustness import CLEAN, Transform, create_transform
+from synthcheck.home import cache_dir
 from synthcheck.intake.decode import DEFAULT_MAX_PIXELS, MAX_FILE_BYTES, load_image_bytes
 from synthcheck.intake.image import LoadedImage
 
@@ -73,6 +74,15 @@ class ScoreCache:
                 "CREATE TABLE IF NOT EXISTS facts (sha256 TEXT PRIMARY KEY, json TEXT)"
             )
             self._db.commit()
+
+    @classmethod
+    def for_model(cls, model: PixelModel, *, persist: bool = True) -> ScoreCache:
+        """The shared on-disk cache (``<cache_dir>/evaluation-scores.sqlite``) when ``persist``
+        and the model carries a version or fingerprint (without one a retrained model could be
+        served stale scores), else an in-memory cache."""
+        if persist and model_key(model) != model.name:
+            return cls(cache_dir() / "evaluation-scores.sqlite")
+        return cls()
 
     def get(self, sha256: str, model: str, condition: str) -> float | None:
         key = (sha256, model, condition)
