@@ -29,6 +29,7 @@ def calibrate(
     profile: str = typer.Option(
         "auto",
         "--profile",
+        "--model",
         help="Model to calibrate: auto, fast, thorough, project:NAME or local-dir:PATH.",
     ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the profile here."),
