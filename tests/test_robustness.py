@@ -235,3 +235,12 @@ def test_pipes_and_folders_are_skipped_without_blocking(tmp_path: Path) -> None:
     reasons = {Path(s.path).name: s.reason for s in scored.skipped}
     assert "not a regular file" in reasons["pipe.jpg"]
     assert "directory" in reasons["dir.png"]
+
+
+def test_progress_reports_finished_files_only(tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    score_images(
+        SmoothnessModel(), _items(tmp_path, 5), [CLEAN], batch_size=2,
+        progress=lambda done, total: calls.append((done, total)),
+    )  # fmt: skip
+    assert calls == [(2, 5), (4, 5), (5, 5)]

@@ -316,11 +316,13 @@ def score_images(
         if len(pending) >= batch_size:
             flush(pending)
             pending = []
-        if progress is not None:
+        if progress is not None and not pending:  # report only files whose scores are done
             progress(done, len(items))
     if pending:
         flush(pending)
     cache.commit()
+    if progress is not None:
+        progress(len(items), len(items))
     scores = {
         t.name: np.array([r.get(t.name, np.nan) for r in rows], dtype=np.float64)
         for t in transforms
