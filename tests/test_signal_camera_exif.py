@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +123,17 @@ def test_damaged_exif_never_raises(tmp_path: Path, raw: bytes) -> None:
     image.metadata.exif = raw
     result = create_signal("camera-exif").analyze(image)
     assert result.verdict == "none" and result.score == 0.5
+
+
+def test_damaged_entry_keeps_the_rest_of_the_record(tmp_path: Path) -> None:
+    make, model = b"Canon\x00", b"Canon EOS R5\x00"
+    data_at = 8 + 2 + 3 * 12 + 4
+    entries = struct.pack("<HHII", 0x010F, 2, len(make), data_at)
+    entries += struct.pack("<HHII", 0x0110, 2, len(model), data_at + len(make))
+    entries += struct.pack("<HHII", 0x010E, 2, 5000, 0xFFFF)  # points past the end
+    raw = b"II*\x00" + struct.pack("<IH", 8, 3) + entries + b"\x00" * 4 + make + model
+    image = load_image(make_jpeg(tmp_path / "d.jpg"))
+    image.metadata.exif = raw
+    result = create_signal("camera-exif").analyze(image)
+    assert result.details["camera"] == "Canon EOS R5"
+    assert any("partly damaged" in e.message for e in result.evidence)

@@ -7,6 +7,8 @@ from typing import Any
 
 from PIL import Image
 
+from synthcheck.intake.pillow_backend import quiet_warnings
+
 __all__ = ["ExifData", "decode_user_comment", "exif_text", "read_exif"]
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
@@ -21,6 +23,8 @@ class ExifData:
     ifd0: dict[int, Any] = field(default_factory=dict)
     exif: dict[int, Any] = field(default_factory=dict)
     gps: dict[int, Any] = field(default_factory=dict)
+    #: Parser warnings on damaged entries (skipped tags, bad counts), in plain words.
+    notes: tuple[str, ...] = ()
 
     def get(self, tag: int) -> Any:
         """A tag from IFD0 or the Exif IFD (IFD0 first)."""
@@ -33,17 +37,20 @@ def read_exif(raw: bytes | None) -> ExifData | None:
     """Parse a raw TIFF-structured EXIF block; None when absent or unparseable."""
     if not raw:
         return None
+    notes: list[str] = []
     try:
-        ex = Image.Exif()
-        ex.load(raw)
-        ifd0 = {int(k): v for k, v in ex.items() if k not in (EXIF_IFD, GPS_IFD)}
-        exif = _sub_ifd(ex, EXIF_IFD)
-        gps = _sub_ifd(ex, GPS_IFD)
+        # Pillow warns (and, under a strict warnings filter, raises) on every damaged entry.
+        with quiet_warnings(notes):
+            ex = Image.Exif()
+            ex.load(raw)
+            ifd0 = {int(k): v for k, v in ex.items() if k not in (EXIF_IFD, GPS_IFD)}
+            exif = _sub_ifd(ex, EXIF_IFD)
+            gps = _sub_ifd(ex, GPS_IFD)
     except Exception:  # Pillow raises many types on damaged EXIF; damaged means "no EXIF" here
         return None
     if not (ifd0 or exif or gps):
         return None
-    return ExifData(ifd0=ifd0, exif=exif, gps=gps)
+    return ExifData(ifd0=ifd0, exif=exif, gps=gps, notes=tuple(notes[:10]))
 
 
 def _sub_ifd(ex: Image.Exif, tag: int) -> dict[int, Any]:

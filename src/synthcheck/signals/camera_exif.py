@@ -160,6 +160,10 @@ class CameraExifSignal(Signal):
             if editor:
                 details["editor"] = editor
         details["camera_fields"] = sorted(kinds)
+        if exif.notes:
+            evidence.append(
+                Evidence(f"EXIF partly damaged: {exif.notes[0]}", "EXIF", list(exif.notes))
+            )
         if len(kinds) >= 2 and kinds & {"make_model", "maker_notes"}:
             score = max(_FLOOR, 0.5 - sum(_WEIGHTS[k] for k in kinds))
             what = details.get("camera", "a camera")
