@@ -374,3 +374,22 @@ def test_scores_of_versioned_models_persist_between_runs(runner: CliRunner, tmp_
     # Unversioned models never use the disk cache.
     assert runner.invoke(app, [*args[:-5], "--no-robustness", "--json", str(js)]).exit_code == 0
     assert json.loads(js.read_text())["scores_cached"] == 0
+
+
+def test_calibrations_lists_profiles(runner: CliRunner, tmp_path: Path) -> None:
+    assert "No calibration profiles yet" in runner.invoke(app, ["calibrations"]).output
+    real, _ = make_set(tmp_path, n=3)
+    assert runner.invoke(app, ["calibrate", str(real), "--name", "desk"]).exit_code == 0
+    result = runner.invoke(app, ["calibrations"])
+    assert result.exit_code == 0 and "desk" in result.output and "smoothness" in result.output
+
+
+def test_evaluate_selected_conditions(runner: CliRunner, tmp_path: Path) -> None:
+    real, ai = make_set(tmp_path, n=3)
+    js = tmp_path / "r.json"
+    args = ["evaluate", "--real", str(real), "--ai", str(ai), "--json", str(js)]
+    assert runner.invoke(app, [*args, "--conditions", "webp,jpeg50"]).exit_code == 0
+    got = [c["condition"] for c in json.loads(js.read_text())["conditions"]]
+    assert got == ["clean", "webp", "jpeg50"]
+    result = runner.invoke(app, [*args, "--conditions", "blur"])
+    assert result.exit_code == 2 and "unknown transform 'blur'" in _plain(result.output)

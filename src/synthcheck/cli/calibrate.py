@@ -11,7 +11,7 @@ from rich.console import Console
 from synthcheck.cli.app import app
 from synthcheck.errors import ConfigError, DataError, SynthcheckError
 
-__all__ = ["calibrate"]
+__all__ = ["calibrate", "calibrations"]
 
 
 @app.command()
@@ -88,3 +88,36 @@ def calibrate(
     console.print(f"Saved to {path}; use it with [bold]--calibration {name}[/].")
     if json_out is not None:
         json_out.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+@app.command()
+def calibrations() -> None:
+    """List the stored calibration profiles."""
+    from rich.table import Table
+
+    from synthcheck.evaluation.calibration import list_profiles, load_profile
+
+    console = Console()
+    names = list_profiles()
+    if not names:
+        console.print("No calibration profiles yet; make one with `synthcheck calibrate REAL_DIR`.")
+        return
+    table = Table()
+    for column in ("name", "model", "target FPR", "AI ≥", "real ≤", "real photos", "created"):
+        table.add_column(column)
+    for name in names:
+        try:
+            p = load_profile(name)
+        except ConfigError as exc:
+            table.add_row(name, f"[red]unreadable: {exc}[/]", "", "", "", "", "")
+            continue
+        table.add_row(
+            p.name,
+            p.model_name or p.model_profile,
+            f"{p.target_fpr:g}",
+            f"{p.thresholds.ai_threshold:.4f}",
+            f"{p.thresholds.real_threshold:.4f}",
+            str(p.n_real),
+            p.created,
+        )
+    console.print(table)

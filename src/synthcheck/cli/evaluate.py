@@ -34,6 +34,11 @@ def evaluate(
     robustness: bool = typer.Option(
         True, "--robustness/--no-robustness", help="Run the laundering sweep (JPEG, resize, ...)."
     ),
+    conditions: str | None = typer.Option(
+        None,
+        "--conditions",
+        help="Comma-separated transforms to run instead of the full sweep (e.g. jpeg50,resize0.5).",
+    ),
     json_out: Path | None = typer.Option(None, "--json", help="Write the full report as JSON."),
     html_out: Path | None = typer.Option(
         None, "--html", help="Write a self-contained HTML report."
@@ -88,6 +93,9 @@ def evaluate(
                 items=items,
                 calibration=calibration,
                 robustness=robustness,
+                conditions=[c.strip() for c in conditions.split(",") if c.strip()]
+                if conditions
+                else None,
                 cache=store,
                 batch_size=batch_size,
                 n_boot=bootstrap,
