@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import random
 import re
 from dataclasses import replace
@@ -110,6 +111,14 @@ def test_mutated_bytes_never_raise(name: str, plain_images: list[LoadedImage]) -
             exif=b"II*\x00" + exif, xmp=data[:300].decode("latin-1"), c2pa=True
         )
         _check(signal.analyze(replace(base, data=bytes(data), metadata=meta)), name)
+
+
+@pytest.mark.parametrize("name", SIGNALS)
+def test_signals_pickle_for_worker_processes(name: str, plain_images: list[LoadedImage]) -> None:
+    signal = create_signal(name)
+    expected = signal.analyze(plain_images[0]).to_dict()
+    clone = pickle.loads(pickle.dumps(signal))
+    assert clone.analyze(plain_images[0]).to_dict() == expected
 
 
 def test_signals_hold_no_state_between_images(plain_images: list[LoadedImage]) -> None:

@@ -91,6 +91,14 @@ class C2paSignal(Signal):
         self.trust_anchors = _load_anchors(trust_anchors)
         self._local = threading.local()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Native reader contexts stay in their process; worker processes make their own.
+        return {"trust_anchors": self.trust_anchors}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.trust_anchors = state["trust_anchors"]
+        self._local = threading.local()
+
     def _context(self) -> Any:
         ctx = getattr(self._local, "context", None)
         if ctx is None:
