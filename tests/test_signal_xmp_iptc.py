@@ -12,6 +12,7 @@ from imagegen import XMP_AI, insert_jpeg_segment, make_jpeg, make_png, make_webp
 from synthcheck.intake import load_image
 from synthcheck.results import SignalResult
 from synthcheck.signals import create_signal
+from synthcheck.signals._ai_tools import match_ai_tool
 from synthcheck.signals._iptc_iim import read_jpeg_iim
 from synthcheck.signals._xmp import XmpError, parse_xmp
 
@@ -162,3 +163,21 @@ def test_xmp_values_are_bounded() -> None:
     )
     props = parse_xmp(xmp_packet(raw_body=body))
     assert 0 < len(props.get("dc", "subject")) <= 20_000
+
+
+@pytest.mark.parametrize(
+    ("text", "tool"),
+    [
+        ("Adobe Firefly", "Adobe Firefly"),
+        ("DALL·E 3", "OpenAI DALL-E"),
+        ("Made with Google AI", "Google AI"),
+        ("Microsoft Responsible AI Image Provenance", "Microsoft Designer"),
+        ("FLUX.1 [dev]", "FLUX"),
+        ("Adobe Photoshop 25.0 (Macintosh)", None),
+        ("Imagen: Juan Pérez / Agencia", None),  # Spanish "image", not Google Imagen
+        ("Fluxus Studio", None),
+        ("Canon EOS R5", None),
+    ],
+)
+def test_generator_names_are_matched_narrowly(text: str, tool: str | None) -> None:
+    assert match_ai_tool(text) == tool

@@ -20,7 +20,11 @@ _AI_TOOLS: tuple[tuple[str, str], ...] = (
     ("OpenAI ChatGPT", r"\bchatgpt\b"),
     ("Midjourney", r"\bmidjourney\b"),
     ("Google AI", r"made with google ai|google imagen|\bimagen \d|google gemini|\bsynthid\b"),
-    ("Microsoft Designer", r"microsoft designer|bing image creator|\bimage creator from microsoft"),
+    (
+        "Microsoft Designer",
+        r"microsoft designer|bing image creator|image creator from microsoft"
+        r"|responsible ai image provenance",
+    ),
     ("Stable Diffusion", r"stable[ _-]?diffusion|\bsdxl\b|\bdreamstudio\b"),
     ("NovelAI", r"\bnovelai\b"),
     ("ComfyUI", r"\bcomfyui\b"),
