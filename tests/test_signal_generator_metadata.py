@@ -83,11 +83,17 @@ def test_decode_user_comment(raw: Any, text: str | None) -> None:
 
 
 def test_parse_a1111_quoted_values_and_no_negative_prompt() -> None:
-    parsed = parse_a1111('a cat\nSteps: 4, Lora hashes: "a: 1, b: 2", Seed: 7')
+    parsed = parse_a1111('a cat\nSteps: 4, Lora hashes: "a: 1, b: 2", Seed: 7, Size: 64x64')
     assert parsed is not None
     assert parsed["prompt"] == "a cat" and parsed["negative_prompt"] == ""
-    assert parsed["settings"] == {"Steps": "4", "Lora hashes": "a: 1, b: 2", "Seed": "7"}
+    assert parsed["settings"] == {
+        "Steps": "4",
+        "Lora hashes": "a: 1, b: 2",
+        "Seed": "7",
+        "Size": "64x64",
+    }
     assert parse_a1111("just a caption, nothing else") is None
+    assert parse_a1111("Pancakes\nSteps: 3, then serve warm") is None
 
 
 def test_forge_version_names_forge(tmp_path: Path) -> None:

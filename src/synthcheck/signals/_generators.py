@@ -38,6 +38,7 @@ _COMFY_LORAS = {"LoraLoader": "lora_name", "LoraLoaderModelOnly": "lora_name"}
 
 # "key: value" pairs of an AUTOMATIC1111 settings line; values may be quoted and contain commas.
 _A1111_KV = re.compile(r'\s*([\w][\w \-/()]*?):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
+_A1111_KEYS = frozenset({"Sampler", "CFG scale", "Seed", "Size", "Model hash", "Model"})
 _A1111_STEPS = re.compile(r"(?:^|\n)Steps: \d+")
 _MJ_JOB = re.compile(
     r"Job ID:\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.I
@@ -108,6 +109,8 @@ def parse_a1111(text: str) -> dict[str, Any] | None:
         if value.startswith('"') and value.endswith('"') and len(value) >= 2:
             value = value[1:-1]
         settings[key] = value
+    if len(_A1111_KEYS & settings.keys()) < 2:
+        return None  # a "Steps:" line alone could be anyone's text (a recipe, a manual)
     head = lines[:settings_at]
     negative_at = next(
         (i for i, line in enumerate(head) if line.startswith("Negative prompt:")), None
