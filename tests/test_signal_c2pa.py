@@ -248,6 +248,8 @@ def test_broken_c2pa_box_is_reported_not_raised(plain_jpeg: Path, tmp_path: Path
     broken = with_c2pa_box(plain_jpeg, content=b"\x00garbage" * 20, out=tmp_path / "broken.jpg")
     result = analyze(broken)
     assert result.verdict == "none" and result.score == 0.5
+    assert result.summary == "C2PA manifest present but unreadable"
+    assert [e.field for e in result.evidence] == ["c2pa.error"]
 
 
 class _CountingHandler(http.server.BaseHTTPRequestHandler):
