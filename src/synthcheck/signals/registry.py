@@ -17,6 +17,7 @@ _BUILTIN_MODULES: tuple[str, ...] = (
     "synthcheck.signals.xmp_iptc",
     "synthcheck.signals.generator_metadata",
     "synthcheck.signals.camera_exif",
+    "synthcheck.signals.watermark",
 )
 
 _REGISTRY: dict[str, type[Signal]] = {}
