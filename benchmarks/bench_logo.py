@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from synthcheck.pixel.devpool import load_devpool  # noqa: E402
-from synthcheck.pixel.fitting import HeadSpec, load_feature_blocks, logo_evaluate  # noqa: E402
+from synthcheck.pixel.fitting import HeadSpec, head_blocks, load_feature_blocks, logo_evaluate  # noqa: E402
 from synthcheck.pixel.profiles import HEAD_SPECS  # noqa: E402
 
 CONDITIONS = ("clean", "jpeg60", "half")
@@ -39,26 +39,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path("/work/cache/pixel"))
     ap.add_argument("--heads", default="clip-probe,artifacts", help="comma-separated heads to fuse")
     ap.add_argument("--C", type=float, default=None, help="override the probes' C (exploration)")
-    ap.add_argument("--keys", default="", help="backbone feature keys to use (default: all cached)")
+    ap.add_argument("--keys", default="", help="override the backbone feature keys (exploration)")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     args = ap.parse_args(argv)
 
     images = load_devpool(args.dev)
-    keys = [k for k in args.keys.split(",") if k]
-    blocks = load_feature_blocks(args.cache, len(images), keys)
+    keys = tuple(k for k in args.keys.split(",") if k)
+    raw = load_feature_blocks(args.cache, len(images))
     known = {s.name: s for s in HEAD_SPECS}
     specs = []
     for name in args.heads.split(","):
+        if name not in known:
+            print(f"unknown head {name!r}; known: {', '.join(known)}", file=sys.stderr)
+            return 2
         spec = known[name]
-        if args.C is not None:
-            spec = HeadSpec(spec.name, spec.block, args.C)
-        if spec.block not in blocks:
+        if args.C is not None or (keys and spec.block != "artifacts"):
+            spec = HeadSpec(spec.name, spec.block, args.C or spec.C, keys or spec.keys)
+        if spec.block not in raw:
             print(
                 f"no cached features for head {name} (block {spec.block}); run the extract step",
                 file=sys.stderr,
             )
             return 2
         specs.append(spec)
+    blocks = head_blocks(raw, specs)
     rows = logo_evaluate(images, blocks, specs, CONDITIONS)
 
     head = f"{'held-out family':<16} {'real group':<11} {'n_ai':>5} {'n_real':>6}"

@@ -118,9 +118,9 @@ def _peak(p: NDArray[np.float32], idx: int, axis: int) -> NDArray[np.float32]:
     m = p.mean(axis=axis)  # N x F
     lo, hi = max(1, idx - 4), min(m.shape[1], idx + 5)
     neigh = np.concatenate([m[:, lo : idx - 1], m[:, idx + 2 : hi]], axis=1)
-    out: NDArray[np.float32] = np.log((m[:, idx] + _EPS) / (np.median(neigh, axis=1) + _EPS)).astype(
-        np.float32
-    )
+    out: NDArray[np.float32] = np.log(
+        (m[:, idx] + _EPS) / (np.median(neigh, axis=1) + _EPS)
+    ).astype(np.float32)
     return out
 
 

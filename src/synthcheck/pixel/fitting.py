@@ -24,6 +24,7 @@ from synthcheck.pixel.heads import LinearProbe, PlattCalibrator, StackedFusion
 __all__ = [
     "FeatureBlock",
     "HeadSpec",
+    "head_blocks",
     "load_feature_blocks",
     "logo_evaluate",
     "oof_logits",
@@ -42,6 +43,27 @@ class FeatureBlock:
     x: NDArray[np.float32]
     version: str = ""
     columns: list[str] = field(default_factory=list)
+    widths: list[int] = field(default_factory=list)
+
+    def select(self, keys: Sequence[str]) -> FeatureBlock:
+        """The block restricted to the named backbone features (all when ``keys`` is empty)."""
+        if not keys:
+            return self
+        offsets = np.cumsum([0, *self.widths])
+        missing = [k for k in keys if k not in self.columns]
+        if missing:
+            raise DataError(f"block {self.name!r} has no features {missing}; it has {self.columns}")
+        parts = []
+        for k in keys:
+            i = self.columns.index(k)
+            parts.append(self.x[..., offsets[i] : offsets[i + 1]])
+        return FeatureBlock(
+            self.name,
+            np.concatenate(parts, axis=-1),
+            self.version,
+            list(keys),
+            [self.widths[self.columns.index(k)] for k in keys],
+        )
 
 
 @dataclass(frozen=True)
@@ -54,9 +76,7 @@ class HeadSpec:
     keys: tuple[str, ...] = ()
 
 
-def load_feature_blocks(
-    cache: Path, n_images: int, keys: Sequence[str] = ()
-) -> dict[str, FeatureBlock]:
+def load_feature_blocks(cache: Path, n_images: int) -> dict[str, FeatureBlock]:
     """Read every cached shard in ``cache`` into per-block arrays."""
     blocks: dict[str, FeatureBlock] = {}
     for path in sorted(cache.glob("artifacts_shard*.npz")):
@@ -77,7 +97,7 @@ def load_feature_blocks(
         with np.load(path, allow_pickle=False) as z:
             meta = z["meta"]
             fkeys = sorted(k[2:] for k in z.files if k.startswith("f_"))
-            use = [k for k in fkeys if not keys or k in keys]
+            use = fkeys
             feats = np.concatenate([z[f"f_{k}"].astype(np.float32) for k in use], axis=1)
             blk = blocks.setdefault(
                 name,
@@ -86,6 +106,7 @@ def load_feature_blocks(
                     np.full((n_images, len(VIEWS), feats.shape[1]), np.nan, np.float32),
                     version=str(z["version"]),
                     columns=use,
+                    widths=[int(z[f"f_{k}"].shape[1]) for k in use],
                 ),
             )
             img, view = meta[:, 0], meta[:, 1]
@@ -100,6 +121,11 @@ def load_feature_blocks(
             f"no cached features in {cache}; run scripts/train_default.py extract first"
         )
     return blocks
+
+
+def head_blocks(raw: dict[str, FeatureBlock], specs: Sequence[HeadSpec]) -> dict[str, FeatureBlock]:
+    """One block per head (keyed by head name): its source block restricted to its keys."""
+    return {s.name: raw[s.block].select(s.keys) for s in specs if s.block in raw}
 
 
 def tpr_at_fpr(y: NDArray[Any], s: NDArray[Any], fpr: float = 0.05) -> float:
@@ -164,8 +190,8 @@ def oof_logits(
         if not te.any():
             continue
         for h, spec in enumerate(specs):
-            probe = fit_probe(images, blocks[spec.block], tr, spec.C)
-            x = blocks[spec.block].x[idx[te]][:, list(TRAIN_VIEWS)]
+            probe = fit_probe(images, blocks[spec.name], tr, spec.C)
+            x = blocks[spec.name].x[idx[te]][:, list(TRAIN_VIEWS)]
             out[te, :, h] = probe.decision_function(x.reshape(-1, x.shape[2])).reshape(x.shape[:2])
     return out
 
@@ -205,13 +231,13 @@ def logo_evaluate(
     labels = np.array([im.label for im in images])
     has = np.ones(len(images), bool)
     for spec in specs:
-        has &= ~np.isnan(blocks[spec.block].x[:, 0]).any(axis=1)
+        has &= ~np.isnan(blocks[spec.name].x[:, 0]).any(axis=1)
     rows: list[dict[str, Any]] = []
     for k, fam in enumerate(families):
         held_real = real_groups[k % len(real_groups)]
         test = np.flatnonzero(has & ((groups == fam) | (groups == held_real)))
         train = np.flatnonzero(has & (groups != fam) & (groups != held_real))
-        probes = [fit_probe(images, blocks[s.block], train, s.C) for s in specs]
+        probes = [fit_probe(images, blocks[s.name], train, s.C) for s in specs]
         fusion = None
         if len(specs) > 1:
             oof = oof_logits(images, blocks, specs, train, seed=seed)
@@ -226,7 +252,7 @@ def logo_evaluate(
             v = VIEWS.index(cond)
             z = np.stack(
                 [
-                    p.decision_function(blocks[s.block].x[test, v])
+                    p.decision_function(blocks[s.name].x[test, v])
                     for p, s in zip(probes, specs, strict=True)
                 ],
                 axis=1,
@@ -242,46 +268,69 @@ def logo_evaluate(
 
 
 def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed: int) -> None:
-    """Fit the default heads on the whole dev pool and write them to ``out``."""
-    from synthcheck.pixel.profiles import HEAD_SPECS, PROFILE_HEADS
+    """Fit the default heads on the whole dev pool and write them to ``out``.
 
-    blocks = load_feature_blocks(cache, len(images))
+    Per head: the probe (fitted on every image's clean and laundered views) and its Platt
+    calibration (fitted on out-of-fold logits, folds grouped by generator family / real source).
+    Per profile: the stacked fusion of its heads, fitted on their out-of-fold logits.
+    """
+    from synthcheck.pixel.profiles import HEAD_SPECS, PROFILE_EXTRA_HEADS, PROFILE_HEADS
+
+    raw = load_feature_blocks(cache, len(images))
+    blocks = head_blocks(raw, HEAD_SPECS)
     out.mkdir(parents=True, exist_ok=True)
     labels = np.array([im.label for im in images])
-    manifest: dict[str, Any] = {"seed": seed, "heads": {}, "profiles": {}}
-    available = [s for s in HEAD_SPECS if s.block in blocks]
+    trainable = ~np.array([im.holdout for im in images])
+    manifest: dict[str, Any] = {
+        "family": "synthcheck-default-1",
+        "seed": seed,
+        "heads": {},
+        "profiles": {},
+    }
+    available = [s for s in HEAD_SPECS if s.name in blocks]
     for spec in available:
-        block = blocks[spec.block]
-        idx = np.flatnonzero(~np.isnan(block.x[:, 0]).any(axis=1))
+        block = blocks[spec.name]
+        idx = np.flatnonzero(~np.isnan(block.x[:, 0]).any(axis=1) & trainable)
         probe = fit_probe(images, block, idx, spec.C)
         probe.save(
             out / f"{spec.name}.npz",
             version=np.array(block.version),
             columns=np.array(block.columns or [spec.block]),
         )
+        oof = oof_logits(images, blocks, [spec], idx, seed=seed)
+        _, (platt,) = _fit_fusion(images, oof, idx, [spec])
+        y = np.repeat(labels[idx], len(TRAIN_VIEWS))
+        auc = _auc(y, oof.reshape(-1))
         manifest["heads"][spec.name] = {
             "block": spec.block,
+            "keys": list(spec.keys),
             "version": block.version,
             "C": spec.C,
             "n_images": len(idx),
             "n_features": probe.n_features_in_,
+            "calibration": platt.to_dict(),
+            "oof_auc": round(auc, 4),
         }
+        print(f"head {spec.name}: {len(idx)} images, grouped out-of-fold AUC {auc:.4f}")
     for profile, head_names in PROFILE_HEADS.items():
         specs = [s for s in available if s.name in head_names]
         if len(specs) != len(head_names):
+            print(f"profile {profile}: skipped, features missing for {head_names}")
             continue
-        has = np.ones(len(images), bool)
+        has = trainable.copy()
         for s in specs:
-            has &= ~np.isnan(blocks[s.block].x[:, 0]).any(axis=1)
+            has &= ~np.isnan(blocks[s.name].x[:, 0]).any(axis=1)
         idx = np.flatnonzero(has)
         oof = oof_logits(images, blocks, specs, idx, seed=seed)
-        fusion, platts = _fit_fusion(images, oof, idx, specs)
+        fusion, _ = _fit_fusion(images, oof, idx, specs)
         fused = fusion.decision_function(oof.reshape(-1, len(specs)))
         y = np.repeat(labels[idx], len(TRAIN_VIEWS))
         manifest["profiles"][profile] = {
             "fusion": fusion.to_dict(),
-            "calibration": {s.name: p.to_dict() for s, p in zip(specs, platts, strict=True)},
-            "oof_auc": _auc(y, fused),
+            "report_only": list(PROFILE_EXTRA_HEADS.get(profile, ())),
+            "oof_auc": round(_auc(y, fused), 4),
         }
-        print(f"profile {profile}: heads {head_names}, out-of-fold AUC {_auc(y, fused):.4f}")
+        print(
+            f"profile {profile}: fuses {head_names}, grouped out-of-fold AUC {_auc(y, fused):.4f}"
+        )
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

