@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -46,6 +47,8 @@ class PixelResult:
     signals: list[SignalResult]
     heatmap: NDArray[np.float64] | None = None
     notes: list[str] = field(default_factory=list)
+    #: Seconds spent per head (tiling, features and probe), for benchmarks.
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def default_model_dir() -> Path:
@@ -229,12 +232,15 @@ class DefaultPixelModel:
         outs: list[_HeadOutput] = []
         signals: list[SignalResult] = []
         n_fused = len(self.profile.heads)
+        timings: dict[str, float] = {}
         for i, head in enumerate(self.heads):
+            start = time.perf_counter()
             out = (
                 self._artifacts(head, pixels)
                 if head.name == "artifacts"
                 else self._backbone_probe(head, pixels)
             )
+            timings[head.name] = time.perf_counter() - start
             outs.append(out)
             signals.append(self._signal(head, out, fused=i < n_fused))
         z = np.array([[o.logit for o in outs[:n_fused]]])
@@ -247,7 +253,9 @@ class DefaultPixelModel:
         if self.notes:
             notes = tuple(Evidence(n, "note") for n in self.notes)
             signals[0] = replace(signals[0], evidence=(*signals[0].evidence, *notes))
-        return PixelResult(p_ai=p_ai, signals=signals, heatmap=grid, notes=list(self.notes))
+        return PixelResult(
+            p_ai=p_ai, signals=signals, heatmap=grid, notes=list(self.notes), timings=timings
+        )
 
 
 def create_pixel_model(

@@ -36,8 +36,8 @@ HEAD_BACKBONE: dict[str, str] = {"clip-probe": "clip-vit-b16"}
 
 #: Tile budgets (documented in the model card): the cost per image is bounded by these.
 FAST_ARTIFACT_TILES = 8
-THOROUGH_ARTIFACT_TILES = 16
-THOROUGH_MAX_TILES = 4
+THOROUGH_ARTIFACT_TILES = 8
+THOROUGH_MAX_TILES = 2
 
 
 @dataclass(frozen=True)
