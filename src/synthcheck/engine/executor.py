@@ -1,0 +1,436 @@
+"""Where files get scanned: in this process, in a local process pool, or on a Dask cluster.
+
+Every backend implements :class:`Executor`: ``map_unordered`` takes batches of file paths and
+yields one :class:`~synthcheck.results.ScanResult` per path in order of completion, keeping only
+a bounded number of batches in flight so that memory does not grow with the size of the scan.
+Tasks carry paths, never pixels; each worker process builds its :class:`Detector` once from a
+picklable :class:`ScanConfig` and reuses it.
+
+The per-file time limit (``ScanConfig.timeout``) is enforced with ``SIGALRM`` where the scan runs
+on a process's main thread (serial and process pool). Process-pool workers also arm a hard limit
+(``faulthandler``, which fires even inside native code) that ends the worker; the pool is then
+rebuilt and the batches it held are retried one file at a time, so only the culprit is reported.
+Dask runs tasks on worker threads, where only the hard limit of the Dask deployment applies.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, Protocol
+
+from synthcheck.engine.build import build_detector
+from synthcheck.engine.detector import Detector
+from synthcheck.errors import ConfigError, InputError, ScanTimeoutError
+from synthcheck.intake.decode import DEFAULT_MAX_PIXELS, load_image
+from synthcheck.results import ErrorInfo, ScanResult
+
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "ProcessExecutor",
+    "ScanConfig",
+    "SerialExecutor",
+    "scan_batch",
+    "scan_one",
+]
+
+#: Extra seconds past ``timeout`` before a process-pool worker is ended by the hard limit.
+HARD_LIMIT_GRACE = 5.0
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """A picklable recipe for the detector and the per-file options of a scan."""
+
+    profile: str = "auto"
+    calibration: str | None = None
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    timeout: float | None = None
+    heatmaps_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeout is not None and not self.timeout > 0:
+            raise ConfigError(f"timeout must be a positive number of seconds, got {self.timeout}")
+        if self.max_pixels < 1:
+            raise ConfigError(f"max_pixels must be at least 1, got {self.max_pixels}")
+
+    def build(self) -> Detector:
+        return build_detector(
+            self.profile, calibration=self.calibration, max_pixels=self.max_pixels
+        )
+
+
+class Executor(Protocol):
+    """A scan backend."""
+
+    def map_unordered(self, batches: Iterable[Sequence[str]]) -> Iterator[ScanResult]:
+        """One result per path of every batch, in order of completion."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and connections; the executor cannot be used afterwards."""
+        ...
+
+
+# --------------------------------------------------------------------------- one file
+
+
+class _Deadline:
+    """Raise :class:`ScanTimeoutError` in the main thread once ``seconds`` have passed.
+
+    After the first expiry it keeps firing every 50 ms, so that code which catches broad
+    exceptions (a signal guarding against its own bugs) cannot swallow the timeout for long.
+    """
+
+    def __init__(self, path: str, seconds: float | None) -> None:
+        self.path = path
+        self.seconds = seconds
+        self.expired = False
+        self.armed = False
+        self._previous: Any = None
+        self.usable = (
+            seconds is not None
+            and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
+        )
+
+    def _fire(self, signum: int, frame: FrameType | None) -> None:
+        if not self.armed:
+            return
+        self.expired = True
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        raise ScanTimeoutError(self.path, f"scanning took longer than {self.seconds:g} s")
+
+    def arm(self) -> None:
+        if self.usable and self.seconds is not None:
+            self._previous = signal.signal(signal.SIGALRM, self._fire)
+            self.armed = True
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def disarm(self) -> None:
+        if self.armed:
+            self.armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+
+
+def _error_result(
+    detector: Detector, path: str, code: str, message: str, start: float
+) -> ScanResult:
+    return ScanResult(
+        path=path,
+        verdict="error",
+        error=ErrorInfo(code, message),
+        detector=detector.name,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _write_heatmap(result: ScanResult, pixels: Any, folder: str) -> None:
+    from synthcheck.pixel.heatmap import render_heatmap
+
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    stem = Path(result.path).stem[:60] or "image"
+    out = target / f"{stem}-{(result.sha256 or 'nohash')[:12]}.png"
+    render_heatmap(pixels, result.heatmap_grid).save(out, format="PNG")
+    result.heatmap = str(out)
+
+
+def scan_one(detector: Detector, path: str, config: ScanConfig) -> ScanResult:
+    """Scan one file under the config's time limit; never raises for a bad file."""
+    start = time.perf_counter()
+    deadline = _Deadline(path, config.timeout)
+    try:
+        try:
+            deadline.arm()
+            try:
+                image = load_image(path, max_pixels=detector.max_pixels)
+            except InputError as exc:
+                if isinstance(exc, ScanTimeoutError):
+                    raise
+                return _error_result(detector, path, exc.code, exc.reason, start)
+            result = detector.scan_image(image, start=start)
+            if config.heatmaps_dir is not None and result.heatmap_grid is not None:
+                _write_heatmap(result, image.pixels, config.heatmaps_dir)
+        finally:
+            deadline.disarm()
+    except ScanTimeoutError as exc:
+        deadline.disarm()
+        return _error_result(detector, path, exc.code, exc.reason, start)
+    if deadline.expired:
+        message = f"scanning took longer than {config.timeout:g} s"
+        return _error_result(detector, path, ScanTimeoutError.code, message, start)
+    return result
+
+
+# ------------------------------------------------------------ per-process detector cache
+
+_DETECTORS: dict[ScanConfig, Detector] = {}
+_DETECTORS_LOCK = threading.Lock()
+
+
+def _cached_detector(config: ScanConfig) -> Detector:
+    with _DETECTORS_LOCK:
+        detector = _DETECTORS.get(config)
+        if detector is None:
+            detector = _DETECTORS[config] = config.build()
+        return detector
+
+
+def scan_batch(config: ScanConfig, paths: Sequence[str]) -> list[ScanResult]:
+    """Scan ``paths`` with this process's detector for ``config`` (built on first use).
+
+    This is the task function of the process pool and of Dask workers.
+    """
+    detector = _cached_detector(config)
+    return [scan_one(detector, p, config) for p in paths]
+
+
+# ------------------------------------------------------------------------- serial
+
+
+class SerialExecutor:
+    """Scan in the calling process (``--workers 1``); the detector may be shared with the caller."""
+
+    def __init__(self, config: ScanConfig, detector: Detector | None = None) -> None:
+        self.config = config
+        self.detector = detector if detector is not None else config.build()
+
+    def map_unordered(self, batches: Iterable[Sequence[str]]) -> Iterator[ScanResult]:
+        for batch in batches:
+            for path in batch:
+                yield scan_one(self.detector, path, self.config)
+
+    def close(self) -> None:
+        pass
+
+
+# ------------------------------------------------------------------- process pool
+
+_WORKER_CONFIG: ScanConfig | None = None
+
+
+def _init_worker(config: ScanConfig) -> None:
+    global _WORKER_CONFIG
+    _WORKER_CONFIG = config
+    # Ctrl-C is handled by the parent, which shuts the pool down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _cached_detector(config)
+
+
+def _scan_batch_in_worker(paths: Sequence[str]) -> list[ScanResult]:
+    config = _WORKER_CONFIG
+    if config is None:  # pragma: no cover - the initializer always ran
+        raise RuntimeError("process-pool worker used before its initializer ran")
+    detector = _cached_detector(config)
+    out: list[ScanResult] = []
+    hard_limit = None if config.timeout is None else config.timeout + HARD_LIMIT_GRACE
+    with open(os.devnull, "w") as devnull:  # noqa: PTH123 - faulthandler needs a real fd
+        for path in paths:
+            if hard_limit is not None:
+                faulthandler.dump_traceback_later(hard_limit, exit=True, file=devnull)
+            try:
+                out.append(scan_one(detector, path, config))
+            finally:
+                if hard_limit is not None:
+                    faulthandler.cancel_dump_traceback_later()
+    return out
+
+
+class ProcessExecutor:
+    """A local pool of worker processes (``--workers N``), each with its own detector."""
+
+    def __init__(
+        self,
+        config: ScanConfig,
+        workers: int,
+        *,
+        max_in_flight: int | None = None,
+        start_method: str = "spawn",
+    ) -> None:
+        if workers < 1:
+            raise ConfigError(f"workers must be at least 1, got {workers}")
+        self.config = config
+        self.workers = workers
+        self.max_in_flight = max_in_flight or 2 * workers
+        self._context = multiprocessing.get_context(start_method)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._context,
+            initializer=_init_worker,
+            initargs=(self.config,),
+        )
+
+    def _crashed(self, path: str) -> ScanResult:
+        limit = ""
+        if self.config.timeout is not None:
+            hard = self.config.timeout + HARD_LIMIT_GRACE
+            limit = f", or ran past the hard time limit of {hard:g} s"
+        return ScanResult(
+            path=path,
+            verdict="error",
+            error=ErrorInfo(
+                "worker_crashed",
+                f"the worker process died while scanning this file (a crash{limit})",
+            ),
+        )
+
+    def map_unordered(self, batches: Iterable[Sequence[str]]) -> Iterator[ScanResult]:
+        source = iter(batches)
+        retry: deque[list[str]] = deque()
+        in_flight: dict[Future[list[ScanResult]], list[str]] = {}
+        pool = self._pool = self._pool or self._new_pool()
+        exhausted = False
+        while True:
+            while len(in_flight) < self.max_in_flight:
+                if retry:
+                    batch = retry.popleft()
+                elif not exhausted:
+                    nxt = next(source, None)
+                    if nxt is None:
+                        exhausted = True
+                        continue
+                    batch = list(nxt)
+                    if not batch:
+                        continue
+                else:
+                    break
+                in_flight[pool.submit(_scan_batch_in_worker, batch)] = batch
+            if not in_flight:
+                return
+            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            failed: list[list[str]] = []
+            for future in done:
+                batch = in_flight.pop(future)
+                try:
+                    results = future.result()
+                except BrokenProcessPool:
+                    failed.append(batch)
+                else:
+                    yield from results
+            if not failed:
+                continue
+            # The pool is broken: every batch still in it fails too. Collect what finished,
+            # rebuild the pool, and retry the rest file by file to isolate the culprit.
+            wait(list(in_flight))
+            for future, batch in list(in_flight.items()):
+                if future.exception() is None:
+                    yield from future.result()
+                else:
+                    failed.append(batch)
+            in_flight.clear()
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = self._pool = self._new_pool()
+            for batch in failed:
+                if len(batch) == 1:
+                    yield self._crashed(batch[0])
+                else:
+                    retry.extend([p] for p in batch)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+# ---------------------------------------------------------------------------- Dask
+
+
+class DaskExecutor:
+    """Run the scan on a Dask distributed cluster (``--cluster tcp://HOST:PORT``).
+
+    Pass a scheduler ``address`` or an existing ``client``. Tasks are batches of paths, so the
+    workers must see the files at the same paths (a shared file system) and have synthcheck and
+    the chosen profile's backbones installed. Results come back as they complete.
+    """
+
+    def __init__(
+        self,
+        config: ScanConfig,
+        address: str | None = None,
+        *,
+        client: Any = None,
+        max_in_flight: int | None = None,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        try:
+            import distributed
+        except ImportError as exc:
+            raise ConfigError(
+                "scanning on a Dask cluster needs Dask distributed: pip install 'synthcheck[dask]'"
+            ) from exc
+        if client is None and address is None:
+            raise ConfigError("DaskExecutor needs a scheduler address or a client")
+        self.config = config
+        self._owns_client = client is None
+        if client is None:
+            try:
+                make_client: Any = distributed.Client
+                client = make_client(address, timeout=connect_timeout, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+        self.client = client
+        self.max_in_flight = max_in_flight
+
+    def _limit(self) -> int:
+        if self.max_in_flight is not None:
+            return self.max_in_flight
+        threads = int(sum(self.client.nthreads().values()))
+        return max(2, 2 * threads)
+
+    def map_unordered(self, batches: Iterable[Sequence[str]]) -> Iterator[ScanResult]:
+        import distributed
+
+        as_completed: Any = distributed.as_completed
+
+        source = iter(batches)
+        pending: dict[str, list[str]] = {}
+
+        def submit() -> Any:
+            for nxt in source:
+                batch = list(nxt)
+                if batch:
+                    future = self.client.submit(scan_batch, self.config, batch, pure=False)
+                    pending[future.key] = batch
+                    return future
+            return None
+
+        first = [f for f in (submit() for _ in range(self._limit())) if f is not None]
+        if not first:
+            return
+        completed: Any = as_completed(first)
+        for future in completed:
+            batch = pending.pop(future.key)
+            try:
+                results: list[ScanResult] = future.result()
+            except Exception as exc:  # a lost worker or a task failure: report, carry on
+                message = f"the Dask task failed: {type(exc).__name__}: {exc}"
+                results = [
+                    ScanResult(path=p, verdict="error", error=ErrorInfo("worker_error", message))
+                    for p in batch
+                ]
+            future.release()
+            yield from results
+            nxt_future = submit()
+            if nxt_future is not None:
+                completed.add(nxt_future)
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()

@@ -1,0 +1,116 @@
+"""One result as a JSONL line, a CSV row or a short headline; CSV rows parse back to results."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from synthcheck.results import ScanResult, SignalResult
+
+__all__ = [
+    "CSV_COLUMNS",
+    "csv_row",
+    "headline",
+    "jsonl_line",
+    "result_from_csv_row",
+    "strongest_signal",
+]
+
+#: CSV columns. ``signals`` holds the JSONL ``signals`` list as JSON so that rows parse back fully.
+CSV_COLUMNS = (
+    "path",
+    "verdict",
+    "p_ai",
+    "evidence",
+    "error_type",
+    "error_message",
+    "sha256",
+    "format",
+    "width",
+    "height",
+    "detector",
+    "seconds",
+    "heatmap",
+    "notes",
+    "signals",
+)
+
+
+def jsonl_line(result: ScanResult) -> str:
+    """The JSONL contract line of ``result`` (with the trailing newline)."""
+    return json.dumps(result.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def strongest_signal(result: ScanResult) -> SignalResult | None:
+    """The decisive signal if any, else the one whose score is farthest from 0.5 with a verdict."""
+    with_verdict = [s for s in result.signals if s.verdict != "none"]
+    decisive = [s for s in with_verdict if s.decisive]
+    pool = decisive or with_verdict
+    if not pool:
+        return None
+    return max(pool, key=lambda s: abs(s.score - 0.5))
+
+
+def headline(result: ScanResult) -> str:
+    """A short explanation of the verdict for tables and CSV."""
+    if result.error is not None:
+        return result.error.message
+    signal = strongest_signal(result) or next((s for s in result.signals if s.evidence), None)
+    if signal is None:
+        return "no evidence either way"
+    return f"{signal.name}: {signal.summary}"
+
+
+def _one_line(text: str) -> str:
+    # CSV rows stay on one physical line so that a torn tail can be cut at the last newline.
+    return " ".join(text.split())
+
+
+def csv_row(result: ScanResult) -> list[str]:
+    d = result.to_dict()
+    err = d["error"] or {}
+    return [
+        _one_line(d["path"]),
+        d["verdict"],
+        "" if d["p_ai"] is None else f"{d['p_ai']:.6f}",
+        _one_line(headline(result)),
+        err.get("type", ""),
+        _one_line(err.get("message", "")),
+        d["sha256"] or "",
+        d["format"] or "",
+        "" if d["width"] is None else str(d["width"]),
+        "" if d["height"] is None else str(d["height"]),
+        d["detector"] or "",
+        "" if d["seconds"] is None else f"{d['seconds']:.4f}",
+        d["heatmap"] or "",
+        _one_line("; ".join(d["notes"])),
+        json.dumps(d["signals"], ensure_ascii=False, separators=(",", ":")),
+    ]
+
+
+def _int_or_none(text: str) -> int | None:
+    return int(text) if text else None
+
+
+def result_from_csv_row(row: dict[str, str]) -> ScanResult:
+    """Rebuild a result from a CSV row written by :func:`csv_row`."""
+    d: dict[str, Any] = {
+        "path": row["path"],
+        "verdict": row["verdict"],
+        "p_ai": float(row["p_ai"]) if row.get("p_ai") else None,
+        "signals": json.loads(row["signals"]) if row.get("signals") else [],
+        "error": (
+            {"type": row["error_type"], "message": row.get("error_message", "")}
+            if row.get("error_type")
+            else None
+        ),
+        "sha256": row.get("sha256") or None,
+        "format": row.get("format") or None,
+        "width": _int_or_none(row.get("width", "")),
+        "height": _int_or_none(row.get("height", "")),
+        "notes": [n for n in row.get("notes", "").split("; ") if n],
+        "detector": row.get("detector") or None,
+        "heatmap": row.get("heatmap") or None,
+        "seconds": float(row["seconds"]) if row.get("seconds") else None,
+    }
+    return ScanResult.from_dict(d)
