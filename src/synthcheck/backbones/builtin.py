@@ -1,0 +1,27 @@
+"""Registrations of the built-in backbones (imported by the registry on first use)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synthcheck.backbones import clip
+from synthcheck.backbones.base import Backbone
+from synthcheck.backbones.registry import BackboneSpec, register_backbone
+
+__all__: list[str] = []
+
+
+def _clip(**kwargs: Any) -> Backbone:
+    return clip.ClipBackbone(**kwargs)
+
+
+register_backbone(
+    BackboneSpec(
+        name="clip-vit-b16",
+        description="OpenAI CLIP ViT-B/16 image tower (INT8 weights, float compute)",
+        factory=_clip,
+        # Looked up at call time so that a patched source (tests) is honoured.
+        available=lambda: clip.CLIP_SOURCE.is_installed(),
+        install_command=clip.CLIP_SOURCE.install_command,
+    )
+)
