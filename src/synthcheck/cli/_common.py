@@ -43,11 +43,11 @@ EXIT_INTERRUPTED = 130
 
 
 def stdout_console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=True)
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def progress_wanted(console: Console, quiet: bool = False) -> bool:

@@ -83,7 +83,7 @@ class TableWriter:
         self.console.print(
             f"[{style}]{result.verdict:<8}[/] {p_ai}  {escape(result.path)} — "
             f"[dim]{escape(headline(result))}[/]",
-            overflow="fold",
+            soft_wrap=True,
             highlight=False,
         )
 
