@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from synthcheck.errors import DataError
+from synthcheck.pixel.artifacts import artifact_feature_names
 from synthcheck.pixel.devpool import VIEWS, DevImage
 from synthcheck.pixel.heads import LinearProbe, PlattCalibrator, StackedFusion
 
@@ -87,6 +88,8 @@ def load_feature_blocks(cache: Path, n_images: int) -> dict[str, FeatureBlock]:
                     "artifacts",
                     np.full((n_images, len(VIEWS), z["features"].shape[2]), np.nan, np.float32),
                     version=str(z["version"]),
+                    columns=list(artifact_feature_names()),
+                    widths=[1] * z["features"].shape[2],
                 ),
             )
             blk.x[z["index"]] = z["features"]

@@ -143,8 +143,9 @@ class DefaultPixelModel:
     # -- heads -------------------------------------------------------------------------------
     def _artifacts(self, head: _Head, pixels: NDArray[np.uint8]) -> _HeadOutput:
         feats, plan = artifact_features(pixels, max_tiles=self.profile.artifact_tiles)
+        feats = feats[:, self._artifact_columns(head)]
         tile_logits = head.probe.decision_function(feats)
-        top = head.probe.top_features(feats.mean(axis=0), artifact_feature_names())
+        top = head.probe.top_features(feats.mean(axis=0), head.columns)
         evidence = [
             Evidence(
                 f"{plan.count} native-resolution {plan.tile}-px tiles analysed", "tiles", plan.count
@@ -157,6 +158,14 @@ class DefaultPixelModel:
             ),
         ]
         return _HeadOutput(float(tile_logits.mean()), tile_logits, plan, evidence)
+
+    @staticmethod
+    def _artifact_columns(head: _Head) -> list[int]:
+        names = artifact_feature_names()
+        try:
+            return [names.index(c) for c in head.columns]
+        except ValueError as exc:
+            raise ModelError(f"artifact head uses a feature this synthcheck lacks: {exc}") from exc
 
     def _backbone_probe(self, head: _Head, pixels: NDArray[np.uint8]) -> _HeadOutput:
         bb = self.backbones[HEAD_BACKBONE[head.name]]

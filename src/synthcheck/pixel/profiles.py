@@ -11,13 +11,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from synthcheck.pixel.artifacts import artifact_feature_names
 from synthcheck.pixel.fitting import HeadSpec
 
 __all__ = ["HEAD_SPECS", "PROFILES", "PROFILE_EXTRA_HEADS", "PROFILE_HEADS", "Profile"]
 
 #: Every head the training script knows; a head is trained when its features are cached.
 HEAD_SPECS: tuple[HeadSpec, ...] = (
-    HeadSpec("artifacts", block="artifacts", C=0.005),
+    # Of the artifact feature groups, the SPAM co-occurrences alone generalise best in
+    # leave-one-generator-out (mean AUC 0.784 / 0.731 / 0.818 clean / JPEG q60 / 0.5x, against
+    # 0.759 / 0.693 / 0.806 for all features; spectral 0.663, residual 0.653, chroma 0.633).
+    HeadSpec(
+        "artifacts",
+        block="artifacts",
+        C=0.005,
+        keys=tuple(n for n in artifact_feature_names() if n.startswith("spam_")),
+    ),
     HeadSpec("clip-probe", block="clip-vit-b16", C=0.001, keys=("embed",)),
 )
 
