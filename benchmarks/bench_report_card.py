@@ -8,10 +8,12 @@ Sets (from ``../shared/data`` or ``$SYNTHCHECK_SHARED_DATA``):
 
 ``cifar32``  CIFAR-10 photos against 16 CIFAR-like generators. Neither the real source nor the
              generators are in the default detector's training data: a held-out test, at 32 px.
-``dev``      the development pool. The default detector is trained on all of it unless its
-             ``manifest.json`` lists ``held_out`` generators (then only those are used, against
-             the real sources it lists as held out, if any). Without such a list the dev numbers
-             are in-distribution (an upper bound) and are labelled so.
+``dev``      the development pool, restricted to the images the default detector never trained
+             on: the 1-in-20 hold-out of ``synthcheck.pixel.devpool`` (fixed by a hash of the file
+             name), plus any ``held_out`` generators its ``manifest.json`` declares. These
+             images come from generators and sources that *are* in the training data, so the dev
+             card is an in-distribution reference; cifar32 is the unseen test.
+             ``--generators`` / ``--sources`` (name prefixes) select other dev subsets.
 
 For each set a fixed-seed sample of ``--per-class`` real and AI images is scored clean and under
 every robustness transform; the table gives AUC and TPR at 5% FPR per condition, and the FPR /
@@ -55,6 +57,19 @@ def _held_out(model: Any) -> tuple[list[str], list[str]]:
         return [], []
     held = data.get("held_out") or {}
     return list(held.get("generators", [])), list(held.get("sources", []))
+
+
+def _never_trained(dev: Path, model: Any) -> set[Path]:
+    """Dev images the default detector did not train on: the pixel package's fixed 1-in-20
+    hold-out, plus every image of a generator the model's manifest declares held out."""
+    from synthcheck.pixel.devpool import load_devpool
+
+    generators, _ = _held_out(model)
+    return {
+        image.path
+        for image in load_devpool(dev)
+        if image.holdout or any(image.generator.startswith(g) for g in generators)
+    }
 
 
 def _select(
@@ -136,13 +151,16 @@ def main(argv: list[str] | None = None) -> int:
         if name == "dev":
             gens = [g for g in args.generators.split(",") if g]
             srcs = [s for s in args.sources.split(",") if s]
-            if not gens and not srcs:
-                gens, srcs = _held_out(model)
             if gens or srcs:
                 items = _select(items, gens, srcs)
                 title += f" (AI: {', '.join(gens) or 'all'}; real: {', '.join(srcs) or 'all'})"
             else:
-                title += " - the model was trained on every dev generator: in-distribution"
+                never_trained = _never_trained(manifest.parent, model)
+                items = [i for i in items if Path(i.path) in never_trained]
+                title += (
+                    " - images never trained on (1-in-20 hold-out; their generators and sources"
+                    " are in the training data)"
+                )
         else:
             title += " - real source and generators unseen in training"
         items = sample_items(items, args.per_class, args.seed)
