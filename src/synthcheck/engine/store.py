@@ -40,9 +40,11 @@ def _csv_line(values: list[str]) -> str:
 _CSV_HEADER = _csv_line(list(CSV_COLUMNS))
 
 
-def _parse_lines(path: Path, fmt: StoreFormat, lines: list[str]) -> Iterator[ScanResult]:
+def _parse_lines(
+    path: Path, fmt: StoreFormat, lines: list[str], first_line: int = 1
+) -> Iterator[ScanResult]:
     if fmt == "jsonl":
-        for number, line in enumerate(lines, 1):
+        for number, line in enumerate(lines, first_line):
             if not line.strip():
                 continue
             try:
@@ -58,7 +60,7 @@ def _parse_lines(path: Path, fmt: StoreFormat, lines: list[str]) -> Iterator[Sca
             f"{path}: not a synthcheck CSV (unexpected header); "
             "pass --no-resume to start over or choose another --output"
         )
-    for number, row in enumerate(csv.DictReader(lines), 2):
+    for number, row in enumerate(csv.DictReader(lines), first_line + 1):
         try:
             yield result_from_csv_row(row)
         except (ValueError, KeyError, TypeError) as exc:
@@ -69,21 +71,28 @@ def read_results(path: str | os.PathLike[str], fmt: StoreFormat = "jsonl") -> It
     """Stream the complete rows of a results file (a torn last row is ignored)."""
     source = Path(path)
     with source.open("r", encoding="utf-8", newline="") as handle:
-        batch: list[str] = []
-        first = True
+        chunk: list[str] = []
+        first_line = 1
         for line in handle:
             if not line.endswith("\n"):
                 break
-            batch.append(line)
-            if len(batch) >= 1024:
-                if fmt == "csv" and not first:
-                    batch.insert(0, _CSV_HEADER)
-                yield from _parse_lines(source, fmt, batch)
-                batch, first = [], False
-        if batch:
-            if fmt == "csv" and not first:
-                batch.insert(0, _CSV_HEADER)
-            yield from _parse_lines(source, fmt, batch)
+            chunk.append(line)
+            if len(chunk) >= 1024:
+                yield from _parse_chunk(source, fmt, chunk, first_line)
+                first_line += len(chunk)
+                chunk = []
+        if chunk:
+            yield from _parse_chunk(source, fmt, chunk, first_line)
+
+
+def _parse_chunk(
+    path: Path, fmt: StoreFormat, chunk: list[str], first_line: int
+) -> Iterator[ScanResult]:
+    # Every CSV chunk after the first is parsed under the header it lacks.
+    if fmt == "csv" and first_line > 1:
+        yield from _parse_lines(path, fmt, [_CSV_HEADER, *chunk], first_line - 1)
+    else:
+        yield from _parse_lines(path, fmt, chunk, first_line)
 
 
 def _key(path: str) -> str:
