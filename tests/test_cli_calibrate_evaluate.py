@@ -393,3 +393,16 @@ def test_evaluate_selected_conditions(runner: CliRunner, tmp_path: Path) -> None
     assert got == ["clean", "webp", "jpeg50"]
     result = runner.invoke(app, [*args, "--conditions", "blur"])
     assert result.exit_code == 2 and "unknown transform 'blur'" in _plain(result.output)
+
+
+def test_calibration_records_the_profile_that_loaded() -> None:
+    from types import SimpleNamespace
+
+    from synthcheck.evaluation.models import concrete_spec
+
+    fast = SimpleNamespace(name="m/fast", profile=SimpleNamespace(name="fast"))
+    assert concrete_spec("auto", fast) == "fast"  # type: ignore[arg-type]
+    assert concrete_spec("default", fast) == "fast"  # type: ignore[arg-type]
+    assert concrete_spec("thorough", fast) == "thorough"  # type: ignore[arg-type]
+    assert concrete_spec("auto", SmoothnessModel()) == "auto"
+    assert concrete_spec("project:cats", SmoothnessModel()) == "project:cats"

@@ -48,7 +48,7 @@ def calibrate(
         validate_target_fpr,
     )
     from synthcheck.evaluation.dataset import list_images
-    from synthcheck.evaluation.models import resolve_model
+    from synthcheck.evaluation.models import concrete_spec, resolve_model
     from synthcheck.evaluation.scoring import ScoreCache
     from synthcheck.evaluation.terminal import print_calibration, progress_bar
 
@@ -70,7 +70,7 @@ def calibrate(
                 name=name,
                 target_fpr=fpr,
                 ai_paths=ai.files if ai else (),
-                model_profile=profile,
+                model_profile=concrete_spec(profile, model),
                 real_dir=str(real_dir),
                 ai_dir=str(ai_dir) if ai_dir is not None else None,
                 cache=cache,

@@ -16,7 +16,7 @@ from typing import Any
 from synthcheck.engine.detector import PixelModel
 from synthcheck.errors import ConfigError, ModelError
 
-__all__ = ["MODEL_CHOICES", "resolve_model"]
+__all__ = ["MODEL_CHOICES", "concrete_spec", "resolve_model"]
 
 MODEL_CHOICES = "default, auto, fast, thorough, project:NAME or local-dir:PATH"
 
@@ -61,3 +61,13 @@ def _project_model(name: str) -> PixelModel:
         raise ModelError("this installation's synthcheck.training offers no project model loader")
     model: PixelModel = loader(name)
     return model
+
+
+def concrete_spec(spec: str, model: PixelModel) -> str:
+    """``spec`` with ``default`` / ``auto`` replaced by the profile that actually loaded ("fast"
+    without the CLIP backbone, "thorough" with it), so that a calibration records the model its
+    thresholds were fitted on rather than a choice that depends on what is installed."""
+    if spec.strip() not in ("default", "auto"):
+        return spec.strip()
+    profile = getattr(getattr(model, "profile", None), "name", None)
+    return profile if profile in ("fast", "thorough") else "auto"
