@@ -61,3 +61,10 @@ def test_bad_parameters_are_named() -> None:
         plan_tiles(500, 500, tile=224, overlap=0.0)
     with pytest.raises(ConfigError, match="uint8"):
         extract_tiles(np.zeros((300, 300), np.float32), tile=224)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("h", "w"), [(1, 1), (3, 50_000), (8, 8), (100, 2)])
+def test_degenerate_sizes_stay_bounded(h: int, w: int) -> None:
+    tiles, plan = extract_tiles(np.zeros((h, w, 3), np.uint8), tile=224, max_tiles=4)
+    assert 1 <= plan.count <= 4 and tiles.shape[1:] == (224, 224, 3)
+    assert max(plan.height, plan.width) <= 16 * 224

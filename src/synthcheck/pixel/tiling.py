@@ -97,13 +97,26 @@ def plan_tiles(
     return TilePlan(tile=tile, height=height, width=width, ys=tuple(ys), xs=tuple(xs))
 
 
+#: An image that must be upscaled keeps at most this aspect ratio (centre crop of the long side),
+#: so a 1 x 100000 strip cannot turn into gigabytes of upscaled pixels.
+MAX_UPSCALE_ASPECT = 16
+
+
 def prepare_for_tiling(pixels: NDArray[np.uint8], tile: int) -> tuple[NDArray[np.uint8], float]:
     """Return the image unchanged when its short side is at least ``tile``, else upscaled
-    (bicubic) so that the short side equals ``tile``; also the scale factor applied."""
+    (bicubic) so that the short side equals ``tile``; also the scale factor applied. An image
+    to upscale is first centre-cropped to an aspect ratio of at most ``MAX_UPSCALE_ASPECT``."""
     h, w = pixels.shape[:2]
     short = min(h, w)
     if short >= tile:
         return pixels, 1.0
+    limit = MAX_UPSCALE_ASPECT * short
+    if h > limit:
+        top = (h - limit) // 2
+        pixels, h = pixels[top : top + limit], limit
+    if w > limit:
+        left = (w - limit) // 2
+        pixels, w = pixels[:, left : left + limit], limit
     scale = tile / short
     new_h, new_w = max(tile, round(h * scale)), max(tile, round(w * scale))
     up = Image.fromarray(pixels).resize((new_w, new_h), Image.Resampling.BICUBIC)
