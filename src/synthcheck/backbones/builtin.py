@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthcheck.backbones import clip
+from synthcheck.backbones import clip, efficientnet
 from synthcheck.backbones.base import Backbone
 from synthcheck.backbones.registry import BackboneSpec, register_backbone
 
@@ -24,4 +24,25 @@ register_backbone(
         available=lambda: clip.CLIP_SOURCE.is_installed(),
         install_command=clip.CLIP_SOURCE.install_command,
     )
+)
+
+
+def _efficientnet_spec(name: str, description: str) -> BackboneSpec:
+    def factory(**kwargs: Any) -> Backbone:
+        return efficientnet.EfficientNetLiteBackbone(name, **kwargs)
+
+    return BackboneSpec(
+        name=name,
+        description=description,
+        factory=factory,
+        available=lambda: efficientnet.model_path(name).is_file(),
+        install_command=efficientnet.REINSTALL_COMMAND,
+    )
+
+
+register_backbone(
+    _efficientnet_spec("efficientnet-lite0", "EfficientNet-Lite0, ImageNet, 224 px (ships inside)")
+)
+register_backbone(
+    _efficientnet_spec("efficientnet-lite2", "EfficientNet-Lite2, ImageNet, 260 px (ships inside)")
 )
