@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from synthcheck.backbones import (
     list_backbones,
 )
 from synthcheck.backbones import clip as clip_module
+from synthcheck.backbones.base import OnnxBackbone
 from synthcheck.backbones.quant_rewrite import dequantize_dynamic_matmuls
 from synthcheck.backbones.runtime import THREADS_ENV, default_threads
 from synthcheck.errors import BackboneError, BackboneNotInstalledError, ConfigError
@@ -236,13 +238,32 @@ def test_features_do_not_depend_on_batch_companions(backbone: Backbone) -> None:
         np.testing.assert_allclose(together[name][:1], alone[name], atol=1e-5, rtol=0)
 
 
-def test_internal_batching_does_not_change_features(backbone: Backbone) -> None:
+def test_internal_batching_does_not_change_features(
+    backbone: Backbone, monkeypatch: pytest.MonkeyPatch
+) -> None:
     crops = _crops(backbone.input_size, 5, seed=3)
-    small = create_backbone(backbone.name, batch_size=2)
-    assert small.version == backbone.version
-    a, b = backbone.features(crops), small.features(crops)
+    assert isinstance(backbone, OnnxBackbone)
+    a = backbone.features(crops)
+    monkeypatch.setattr(backbone, "batch_size", 2)
+    b = backbone.features(crops)
     for name in backbone.feature_dims:
         np.testing.assert_allclose(a[name], b[name], atol=1e-5, rtol=0)
+
+
+def test_backbone_pickles_for_worker_processes() -> None:
+    # The mechanism is the base class's (reload by name); the small model keeps the test quick.
+    if not backbone_available("efficientnet-lite0"):
+        pytest.skip("efficientnet-lite0 not installed")
+    backbone = _load("efficientnet-lite0")
+    clone = pickle.loads(pickle.dumps(backbone))
+    assert (clone.name, clone.version, clone.input_size) == (
+        backbone.name,
+        backbone.version,
+        backbone.input_size,
+    )
+    crops = _crops(backbone.input_size, 1, seed=11)
+    for name, value in backbone.features(crops).items():
+        np.testing.assert_array_equal(clone.features(crops)[name], value)
 
 
 def test_empty_batch_gives_empty_features(backbone: Backbone) -> None:
@@ -331,6 +352,27 @@ def test_rewrite_wiring_reproduces_the_original_arithmetic() -> None:
     original = _original_session().run(["image_embeds"], {"pixel_values": x})[0]
     rewired = check.run(["image_embeds"], {"pixel_values": x})[0]
     np.testing.assert_allclose(rewired, original, atol=1e-4, rtol=0)
+
+
+@pytest.mark.clip
+@needs_clip
+def test_clip_computes_in_float() -> None:
+    """Graph optimizations must not bring activation quantization back (ORT fuses the weight
+    dequantization into MatMulNBits, whose default accuracy level quantizes activations)."""
+    import onnxruntime as ort
+
+    bb = _load("clip-vit-b16")
+    assert isinstance(bb, clip_module.ClipBackbone)
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    literal = ort.InferenceSession(str(bb.model_path), opts, providers=["CPUExecutionProvider"])
+    crops = _crops(224, 2, seed=10)
+    names = list(bb.feature_dims)
+    names[0] = "image_embeds"
+    expected = literal.run(names, {"pixel_values": bb.preprocess(crops)})
+    got = bb.features(crops)
+    for name, value in zip(bb.feature_dims, expected, strict=True):
+        np.testing.assert_allclose(got[name], value, atol=1e-4, rtol=0, err_msg=name)
 
 
 @pytest.mark.clip
@@ -497,7 +539,7 @@ def test_local_dir_backbone_normalizes_and_names_features(tmp_path: Path) -> Non
     folder = _write_local_model(tmp_path / "m")
     name = f"local-dir:{folder}"
     assert backbone_available(name)
-    bb = create_backbone(name, batch_size=2)
+    bb = create_backbone(name, batch_size=2, threads=1)
     assert bb.name == name and bb.input_size == 16
     assert bb.feature_dims == {"colour": 3, "layout": 12}
     crops = np.random.default_rng(9).integers(0, 256, (5, 16, 16, 3), dtype=np.uint8)
@@ -508,6 +550,9 @@ def test_local_dir_backbone_normalizes_and_names_features(tmp_path: Path) -> Non
     np.testing.assert_allclose(
         feats["layout"][:, 0], norm[:, :8, :8, 0].max(axis=(1, 2)), atol=1e-5
     )
+    clone = pickle.loads(pickle.dumps(bb))
+    assert clone.feature_dims == bb.feature_dims
+    np.testing.assert_array_equal(clone.features(crops)["layout"], feats["layout"])
 
 
 def test_local_dir_version_follows_model_and_config(tmp_path: Path) -> None:

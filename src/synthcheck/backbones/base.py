@@ -109,6 +109,7 @@ class OnnxBackbone(Backbone):
         self.feature_dims = dict(feature_dims)
         self.batch_size = batch_size
         self.model_path = Path(model_path)
+        self.threads = threads
         self._outputs = dict(outputs)
         # Normalization folded into one multiply-add on [0, 255] pixels.
         std_arr = np.asarray(std, dtype=np.float64)
@@ -131,6 +132,11 @@ class OnnxBackbone(Backbone):
             raise BackboneError(
                 f"{self.model_path}: graph outputs {missing} not found (has {sorted(available)})"
             )
+
+    def __reduce__(self) -> tuple[Any, tuple[str, int, int | None]]:
+        # ONNX Runtime sessions do not pickle: a worker process reloads the backbone by name
+        # (the rewritten CLIP graph comes from the cache).
+        return (_recreate, (self.name, self.batch_size, self.threads))
 
     def preprocess(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
         """N x S x S x 3 uint8 -> normalized N x 3 x S x S float32."""
@@ -157,3 +163,9 @@ class OnnxBackbone(Backbone):
                     )
                 out[feature][start:stop] = arr
         return out
+
+
+def _recreate(name: str, batch_size: int, threads: int | None) -> Backbone:
+    from synthcheck.backbones.registry import create_backbone
+
+    return create_backbone(name, batch_size=batch_size, threads=threads)

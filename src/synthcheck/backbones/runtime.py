@@ -52,6 +52,10 @@ def create_session(model_path: Path, threads: int | None = None) -> Any:
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # ORT fuses DequantizeLinear(int8 weight) -> MatMul into MatMulNBits, by default at accuracy
+    # level 4, which quantizes the activations to int8 again (per row block). Level 1 keeps the
+    # INT8 weights packed but multiplies in float32: the computation the rewrite asks for.
+    opts.add_session_config_entry("session.qdq_matmulnbits_accuracy_level", "1")
     opts.log_severity_level = 3
     try:
         return ort.InferenceSession(
