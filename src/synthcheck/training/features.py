@@ -1,0 +1,198 @@
+"""Feature extraction for projects and the feature cache.
+
+An *extractor* turns decoded images into named float32 vectors:
+
+* a pretrained backbone (:func:`synthcheck.backbones.create_backbone`): the image is resized so
+  that its short side equals the backbone's input size (bicubic, upsampling small images such as
+  32 x 32 ones) and the centre square is cropped. Projects favour speed: one crop per image,
+  whereas the default detector scores native-resolution tiles. ``views=2`` also averages the
+  features of the horizontally mirrored crop.
+* ``artifacts``: the weight-free forensic features of :mod:`synthcheck.pixel.artifacts`, averaged
+  over up to 8 native-resolution tiles.
+
+Every extractor has a ``version`` that changes whenever its features for the same pixels could
+change; the cache key is (image SHA-256, extractor name, version), so a new backbone build or a
+new crop policy never mixes stale vectors with new ones. An extractor's outputs are stored as one
+concatenated float32 blob in the order of :attr:`Extractor.dims`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from synthcheck.errors import BackboneNotInstalledError, ConfigError
+
+__all__ = [
+    "ARTIFACTS",
+    "CROP_VERSION",
+    "Extractor",
+    "available_extractors",
+    "center_crop",
+    "check_extractors",
+    "create_extractor",
+    "default_extractors",
+]
+
+#: Bump when the crop policy changes (part of every backbone extractor's version).
+CROP_VERSION = "center-v1"
+ARTIFACTS = "artifacts"
+ARTIFACT_TILES = 8
+#: Backbones tried, fastest first, when a project does not name its own.
+FAST_BACKBONES = ("efficientnet-lite0", "efficientnet-lite2", "clip-vit-b16")
+
+
+class _Backbone(Protocol):
+    name: str
+    version: str
+    input_size: int
+    feature_dims: dict[str, int]
+
+    def features(self, crops: NDArray[np.uint8]) -> dict[str, NDArray[np.float32]]: ...
+
+
+def center_crop(pixels: NDArray[np.uint8], size: int) -> NDArray[np.uint8]:
+    """Resize ``pixels`` (H x W x 3 uint8) so the short side is ``size`` (bicubic), then cut the
+    centre ``size`` x ``size`` square."""
+    h, w = pixels.shape[:2]
+    scale = size / min(h, w)
+    nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
+    img = Image.fromarray(pixels)
+    if (nh, nw) != (h, w):
+        img = img.resize((nw, nh), Image.Resampling.BICUBIC)
+    top, left = (nh - size) // 2, (nw - size) // 2
+    return np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.uint8)
+
+
+@dataclass
+class Extractor:
+    """A named feature extractor: ``compute(list of H x W x 3 uint8) -> N x sum(dims)``."""
+
+    name: str
+    version: str
+    dims: dict[str, int]
+    compute: Callable[[Sequence[NDArray[np.uint8]]], NDArray[np.float32]]
+
+    @property
+    def dim(self) -> int:
+        return sum(self.dims.values())
+
+    def blocks(self) -> dict[str, slice]:
+        """Output name -> column slice of the concatenated vector."""
+        out: dict[str, slice] = {}
+        start = 0
+        for name, d in self.dims.items():
+            out[name] = slice(start, start + d)
+            start += d
+        return out
+
+
+def _backbone_extractor(bb: _Backbone, views: int) -> Extractor:
+    size = int(bb.input_size)
+    names = list(bb.feature_dims)
+
+    def compute(images: Sequence[NDArray[np.uint8]]) -> NDArray[np.float32]:
+        crops = np.stack([center_crop(im, size) for im in images])
+        got = bb.features(crops)
+        x = np.concatenate([np.asarray(got[n], dtype=np.float32) for n in names], axis=1)
+        if views == 2:
+            flipped = bb.features(np.ascontiguousarray(crops[:, :, ::-1]))
+            x = 0.5 * (x + np.concatenate([flipped[n] for n in names], axis=1))
+        return x.astype(np.float32, copy=False)
+
+    version = f"{bb.version}|{CROP_VERSION}|views{views}"
+    return Extractor(bb.name, version, dict(bb.feature_dims), compute)
+
+
+def _artifact_extractor() -> Extractor:
+    from synthcheck.pixel.artifacts import (
+        ARTIFACT_FEATURE_VERSION,
+        artifact_feature_names,
+        artifact_features,
+    )
+
+    def compute(images: Sequence[NDArray[np.uint8]]) -> NDArray[np.float32]:
+        rows = [artifact_features(im, max_tiles=ARTIFACT_TILES)[0].mean(axis=0) for im in images]
+        return np.stack(rows).astype(np.float32)
+
+    version = f"v{ARTIFACT_FEATURE_VERSION}|tiles{ARTIFACT_TILES}"
+    return Extractor(ARTIFACTS, version, {"all": len(artifact_feature_names())}, compute)
+
+
+_CACHE: dict[tuple[str, int], Extractor] = {}
+
+
+def create_extractor(name: str, *, views: int = 1) -> Extractor:
+    """The extractor ``name``: ``"artifacts"`` or a backbone name (``"efficientnet-lite0"``,
+    ``"clip-vit-b16"``, ``"local-dir:PATH"``). Loaded backbones are reused within the process.
+
+    Raises :class:`~synthcheck.errors.BackboneNotInstalledError` (with the install command) when
+    the backbone's weights are missing.
+    """
+    if views not in (1, 2):
+        raise ConfigError(f"views must be 1 or 2, got {views!r}")
+    key = (name, views)
+    if key not in _CACHE:
+        if name == ARTIFACTS:
+            _CACHE[key] = _artifact_extractor()
+        else:
+            from synthcheck.backbones import create_backbone
+
+            _CACHE[key] = _backbone_extractor(create_backbone(name), views)
+    return _CACHE[key]
+
+
+def _backbones_module() -> Any:
+    try:
+        import synthcheck.backbones as backbones
+    except ImportError:  # pragma: no cover - the package ships it
+        return None
+    return backbones
+
+
+def available_extractors() -> list[str]:
+    """Extractors usable here: installed backbones (fastest first), then ``artifacts``."""
+    out: list[str] = []
+    backbones = _backbones_module()
+    if backbones is not None:
+        known = backbones.list_backbones()
+        ordered = [b for b in FAST_BACKBONES if b in known] + [
+            b for b in known if b not in FAST_BACKBONES
+        ]
+        out = [b for b in ordered if backbones.backbone_available(b)]
+    return [*out, ARTIFACTS]
+
+
+def default_extractors() -> list[str]:
+    """What a new project uses: the fastest installed backbone plus the artifact features."""
+    available = available_extractors()
+    backbones = [n for n in available if n != ARTIFACTS]
+    if not backbones:
+        return [ARTIFACTS]
+    return [backbones[0], ARTIFACTS]
+
+
+def check_extractors(names: Sequence[str]) -> list[str]:
+    """Validate extractor names against what is installed (raises with the install command)."""
+    if not names:
+        raise ConfigError("at least one feature extractor is needed")
+    out: list[str] = []
+    for name in names:
+        if name == ARTIFACTS or name.startswith("local-dir:"):
+            out.append(name)
+            continue
+        backbones = _backbones_module()
+        if backbones is None or name not in backbones.list_backbones():
+            known = ", ".join([*(backbones.list_backbones() if backbones else []), ARTIFACTS])
+            raise ConfigError(f"unknown feature extractor {name!r}; choose from {known}")
+        if not backbones.backbone_available(name):
+            spec = backbones.get_backbone_spec(name)
+            raise BackboneNotInstalledError(name, spec.install_command)
+        out.append(name)
+    return out
+

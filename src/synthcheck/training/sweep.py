@@ -1,0 +1,392 @@
+"""The automatic sweep: feature sets x heads x hyperparameters, judged by stratified k-fold CV.
+
+Representation. Each feature block (one output of one extractor) is standardised and, when wider
+than :data:`MAX_COMPONENTS`, projected on its leading principal components (randomised SVD).
+Both steps are unsupervised and fitted once on every image of the project, labelled or not: no
+label ever leaves its training fold, and the projection makes every fit below cheap.
+
+Search, in stages (each stage uses the ranking of the one before, so the cost stays bounded):
+
+1. ridge on every single block;
+2. ridge on combinations: the two best blocks, and the best block plus the artifact features;
+3. logistic regression and the linear SVM on the two best feature sets, the MLP on the best one.
+
+Selection: CV AUC for two labels (ties broken by balanced accuracy), balanced (macro) accuracy
+for more. The chosen configuration is refitted on every labelled image; its out-of-fold scores
+fit the calibrator and give the reported per-class accuracy, confusion matrix and AUC.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import minimize
+from scipy.special import expit, log_softmax
+
+from synthcheck.errors import DataError
+from synthcheck.training.heads import HEAD_GRIDS, fit_heads, head_scores
+from synthcheck.training.model import BlockTransform, Calibrator, TrainedModel
+
+__all__ = [
+    "MAX_COMPONENTS",
+    "Candidate",
+    "RawBlock",
+    "SweepResult",
+    "check_labels",
+    "run_sweep",
+    "stratified_folds",
+]
+
+F64 = NDArray[np.float64]
+MAX_COMPONENTS = 256
+#: Heads tried last are preferred on exact ties (simpler first).
+HEAD_ORDER = ("ridge", "logistic", "svm", "mlp")
+
+
+@dataclass
+class RawBlock:
+    """One output of one extractor for every project image (rows aligned with the images)."""
+
+    extractor: str
+    version: str
+    output: str
+    start: int
+    stop: int
+    x: NDArray[np.float32]
+
+    @property
+    def name(self) -> str:
+        return f"{self.extractor}:{self.output}"
+
+
+@dataclass
+class Candidate:
+    """One evaluated configuration with its CV figures."""
+
+    feature_set: tuple[str, ...]
+    head: str
+    value: float
+    score: float
+    balanced_accuracy: float
+    auc: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feature_set": list(self.feature_set),
+            "head": self.head,
+            "value": self.value,
+            "score": round(self.score, 6),
+            "balanced_accuracy": round(self.balanced_accuracy, 6),
+            "auc": None if self.auc is None else round(self.auc, 6),
+        }
+
+
+@dataclass
+class SweepResult:
+    """The chosen model, its CV report and every candidate evaluated."""
+
+    model: TrainedModel
+    chosen: Candidate
+    candidates: list[Candidate]
+    oof_proba: F64  # labelled rows x classes, calibrated out-of-fold probabilities
+    proba_all: F64  # every row x classes, from the final model
+    accuracy_per_class: dict[str, float]
+    confusion: list[list[int]]
+    auc: float | None
+    n_folds: int
+    seconds: float
+    baseline: Candidate | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def check_labels(y_labels: Sequence[str], labels: Sequence[str], k: int) -> None:
+    """Raise :class:`DataError` unless at least two labels have >= ``k`` images each."""
+    counts = {lab: 0 for lab in labels}
+    for lab in y_labels:
+        counts[lab] = counts.get(lab, 0) + 1
+    present = {lab: c for lab, c in counts.items() if c > 0}
+    if len(present) < 2:
+        only = ", ".join(f"{lab!r}: {c}" for lab, c in present.items()) or "no labelled images"
+        raise DataError(
+            f"training needs labelled images of at least two labels ({only}); import images "
+            "of the other label(s) with `synthcheck project import NAME DIR --label L`"
+        )
+    few = {lab: c for lab, c in present.items() if c < k}
+    if few:
+        detail = ", ".join(f"{lab!r} has {c}" for lab, c in few.items())
+        raise DataError(
+            f"{k}-fold cross-validation needs at least {k} images per label ({detail}); "
+            f"import more images or train with fewer folds (--folds)"
+        )
+
+
+def stratified_folds(y: NDArray[np.int64], k: int, seed: int) -> list[NDArray[np.bool_]]:
+    """Test masks of a stratified k-fold split (shuffled with ``seed``)."""
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(y.size, dtype=np.int64)
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        rng.shuffle(idx)
+        fold_of[idx] = np.arange(idx.size) % k
+    return [fold_of == f for f in range(k)]
+
+
+def _fit_block(raw: RawBlock, seed: int) -> tuple[BlockTransform, F64]:
+    x = np.asarray(raw.x, dtype=np.float64)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-8] = 1.0
+    xs = (x - mean) / scale
+    components: F64 | None = None
+    rank = min(MAX_COMPONENTS, x.shape[0] - 1)
+    if x.shape[1] > rank:
+        rng = np.random.default_rng(seed)
+        q = xs @ rng.standard_normal((x.shape[1], rank + 16))
+        for _ in range(2):
+            q, _r = np.linalg.qr(q)
+            q, _r = np.linalg.qr(xs @ (xs.T @ q))
+        _u, _s, vt = np.linalg.svd(q.T @ xs, full_matrices=False)
+        components = vt[:rank].T.copy()
+        xs = xs @ components
+    block = BlockTransform(raw.extractor, raw.version, raw.output, raw.start, raw.stop,
+                           mean, scale, components)
+    return block, xs
+
+
+def _auc(y: NDArray[np.int64], s: F64) -> float:
+    """ROC AUC of scores ``s`` for positives ``y == 1`` (ties counted half)."""
+    from scipy.stats import rankdata
+
+    pos = y == 1
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(s)
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _balanced_accuracy(y: NDArray[np.int64], pred: NDArray[np.int64], k: int) -> float:
+    accs = [float((pred[y == c] == c).mean()) for c in range(k) if (y == c).any()]
+    return float(np.mean(accs))
+
+
+def _predict_classes(scores: F64) -> NDArray[np.int64]:
+    if scores.shape[1] == 1:
+        return (scores[:, 0] > 0).astype(np.int64)
+    return np.asarray(scores.argmax(axis=1), dtype=np.int64)
+
+
+def fit_calibrator(scores: F64, y: NDArray[np.int64], n_classes: int) -> Calibrator:
+    """Platt scaling (two labels) or temperature + offsets (more), on out-of-fold scores."""
+    if n_classes == 2:
+        s = scores[:, 0]
+        t = (y == 1).astype(np.float64)
+
+        def f2(p: F64) -> tuple[float, F64]:
+            z = p[0] * s + p[1]
+            loss = float((np.logaddexp(0.0, z) - t * z).sum() + 1e-3 * p[0] ** 2)
+            g = expit(z) - t
+            return loss, np.array([(g * s).sum() + 2e-3 * p[0], g.sum()])
+
+        res = minimize(f2, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+        return Calibrator(float(res.x[0]), np.array([res.x[1]]))
+    onehot = np.eye(n_classes)[y]
+
+    def fk(p: F64) -> tuple[float, F64]:
+        z = p[0] * scores + p[1:][None, :]
+        ls = log_softmax(z, axis=1)
+        g = np.exp(ls) - onehot
+        loss = float(-(ls * onehot).sum())
+        return loss, np.concatenate([[(g * scores).sum()], g.sum(axis=0)])
+
+    res = minimize(fk, np.concatenate([[1.0], np.zeros(n_classes)]), jac=True,
+                   method="L-BFGS-B")
+    return Calibrator(float(res.x[0]), np.asarray(res.x[1:], dtype=np.float64))
+
+
+class _Evaluator:
+    def __init__(self, z: dict[str, F64], labelled: NDArray[np.intp], y: NDArray[np.int64],
+                 n_classes: int, k: int, seed: int) -> None:
+        self.z = z
+        self.labelled = labelled
+        self.y = y
+        self.n_classes = n_classes
+        self.tests = stratified_folds(y, k, seed)
+        self.trains = [~t for t in self.tests]
+        self.seed = seed
+        self.results: dict[tuple[tuple[str, ...], str], list[tuple[Candidate, F64]]] = {}
+
+    def features(self, fs: tuple[str, ...]) -> F64:
+        return np.hstack([self.z[name][self.labelled] for name in fs])
+
+    def evaluate(self, fs: tuple[str, ...], head: str) -> list[tuple[Candidate, F64]]:
+        key = (fs, head)
+        if key in self.results:
+            return self.results[key]
+        z = self.features(fs)
+        fit = fit_heads(head, z, self.y, self.trains, self.n_classes, seed=self.seed)
+        out = []
+        for v, value in enumerate(fit.values):
+            oof = np.zeros((z.shape[0], 1 if self.n_classes == 2 else self.n_classes))
+            for j, test in enumerate(self.tests):
+                oof[test] = head_scores(fit.params[j][v], z[test])
+            bal = _balanced_accuracy(self.y, _predict_classes(oof), self.n_classes)
+            auc = _auc(self.y, oof[:, 0]) if self.n_classes == 2 else None
+            score = auc if auc is not None else bal
+            out.append((Candidate(fs, head, value, float(score), bal, auc), oof))
+        self.results[key] = out
+        return out
+
+    def best_sets(self, n: int) -> list[tuple[str, ...]]:
+        best: dict[tuple[str, ...], Candidate] = {}
+        for (fs, _h), items in self.results.items():
+            for cand, _ in items:
+                if fs not in best or _rank(cand) > _rank(best[fs]):
+                    best[fs] = cand
+        return sorted(best, key=lambda fs: _rank(best[fs]), reverse=True)[:n]
+
+
+def _rank(c: Candidate) -> tuple[float, float, int]:
+    return (round(c.score, 6), round(c.balanced_accuracy, 6), -HEAD_ORDER.index(c.head))
+
+
+def run_sweep(
+    blocks: Sequence[RawBlock],
+    labels_of_rows: Sequence[str | None],
+    labels: Sequence[str],
+    ai_labels: Sequence[str],
+    *,
+    k: int = 5,
+    seed: int = 0,
+    heads: Sequence[str] = HEAD_ORDER,
+    baseline: tuple[tuple[str, ...], str, float] | None = None,
+) -> SweepResult:
+    """Sweep, cross-validate, choose and refit (see the module docstring).
+
+    ``blocks`` hold features for every row; ``labels_of_rows`` the label of each row (None for
+    unlabelled rows, which only enter the unsupervised projection and get final predictions).
+    ``baseline`` (feature set, head, value) is also evaluated on the same folds, to tell whether
+    the new choice beats the current model.
+
+    BLAS runs single-threaded here: the sweep's matrices are small, and multi-threaded LAPACK
+    calls on them were 10-40x slower on a busy 2-core machine (thread hand-offs dominate).
+    """
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_sweep(blocks, labels_of_rows, labels, ai_labels, k=k, seed=seed,
+                          heads=heads, baseline=baseline)
+
+
+def _run_sweep(
+    blocks: Sequence[RawBlock],
+    labels_of_rows: Sequence[str | None],
+    labels: Sequence[str],
+    ai_labels: Sequence[str],
+    *,
+    k: int = 5,
+    seed: int = 0,
+    heads: Sequence[str] = HEAD_ORDER,
+    baseline: tuple[tuple[str, ...], str, float] | None = None,
+) -> SweepResult:
+    start = time.perf_counter()
+    if not isinstance(k, int) or isinstance(k, bool) or k < 2:
+        raise DataError(f"folds must be an integer >= 2, got {k!r}")
+    unknown = [h for h in heads if h not in HEAD_GRIDS]
+    if unknown:
+        raise DataError(f"unknown heads {unknown}; choose from {', '.join(HEAD_GRIDS)}")
+    labelled_rows = [lab for lab in labels_of_rows if lab is not None]
+    check_labels(labelled_rows, labels, k)
+    present = [lab for lab in labels if lab in set(labelled_rows)]
+    index = {lab: i for i, lab in enumerate(present)}
+    labelled = np.flatnonzero([lab is not None for lab in labels_of_rows])
+    y = np.array([index[str(labelled_rows[j])] for j in range(labelled.size)], dtype=np.int64)
+    n_classes = len(present)
+    if n_classes == 2:
+        ai_present = [lab for lab in present if lab in ai_labels]
+        if len(ai_present) == 1 and present[1] != ai_present[0]:
+            present = [present[1], present[0]]
+            y = 1 - y
+            index = {lab: i for i, lab in enumerate(present)}
+
+    transforms: dict[str, BlockTransform] = {}
+    z: dict[str, F64] = {}
+    for raw in blocks:
+        transforms[raw.name], z[raw.name] = _fit_block(raw, seed)
+    ev = _Evaluator(z, labelled, y, n_classes, k, seed)
+
+    singles: list[tuple[str, ...]] = [(raw.name,) for raw in blocks]
+    for fs in singles:
+        ev.evaluate(fs, "ridge" if "ridge" in heads else heads[0])
+    ranked = ev.best_sets(len(singles))
+    combos: list[tuple[str, ...]] = []
+    top = ranked[0]
+    order = {raw.name: i for i, raw in enumerate(blocks)}
+    if len(ranked) > 1:
+        combos.append((*top, *ranked[1]))
+    for raw in blocks:
+        if raw.extractor == "artifacts" and raw.name not in top:
+            combos.append((*top, raw.name))
+    canonical = [tuple(sorted(set(fs), key=order.__getitem__)) for fs in combos]
+    for fs in dict.fromkeys(canonical):
+        ev.evaluate(fs, "ridge" if "ridge" in heads else heads[0])
+    best_two = ev.best_sets(2)
+    for fs in best_two:
+        for head in ("logistic", "svm"):
+            if head in heads:
+                ev.evaluate(fs, head)
+    if "mlp" in heads:
+        ev.evaluate(ev.best_sets(1)[0], "mlp")
+
+    baseline_cand: Candidate | None = None
+    if baseline is not None and all(name in z for name in baseline[0]):
+        fs_b, head_b, value_b = baseline
+        items = ev.evaluate(tuple(fs_b), head_b)
+        matches = [c for c, _ in items if abs(c.value - value_b) <= 1e-12 * max(1.0, value_b)]
+        baseline_cand = matches[0] if matches else None
+
+    all_items = [item for items in ev.results.values() for item in items]
+    chosen, oof_scores = max(all_items, key=lambda item: _rank(item[0]))
+
+    # Refit the chosen configuration on every labelled image.
+    everything = [np.ones(y.size, dtype=bool)]
+    fit = fit_heads(chosen.head, ev.features(chosen.feature_set), y, everything, n_classes,
+                    values=[chosen.value], seed=seed)
+    params = fit.params[0][0]
+    calibrator = fit_calibrator(oof_scores, y, n_classes)
+    model = TrainedModel(
+        labels=tuple(present),
+        ai_labels=tuple(lab for lab in present if lab in ai_labels),
+        blocks=[transforms[name] for name in chosen.feature_set],
+        head=chosen.head,
+        value=chosen.value,
+        params=params,
+        calibrator=calibrator,
+    )
+    oof_proba = calibrator.predict_proba(oof_scores)
+    z_all = np.hstack([z[name] for name in chosen.feature_set])
+    proba_all = calibrator.predict_proba(head_scores(params, z_all))
+    pred = oof_proba.argmax(axis=1)
+    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(confusion, (y, pred), 1)
+    per_class = {
+        lab: float(confusion[i, i] / max(1, confusion[i].sum())) for i, lab in enumerate(present)
+    }
+    return SweepResult(
+        model=model,
+        chosen=chosen,
+        candidates=[c for c, _ in all_items],
+        oof_proba=oof_proba,
+        proba_all=proba_all,
+        accuracy_per_class=per_class,
+        confusion=confusion.tolist(),
+        auc=chosen.auc,
+        n_folds=k,
+        seconds=time.perf_counter() - start,
+        baseline=baseline_cand,
+    )
