@@ -128,7 +128,7 @@ def import_items(
             try:
                 image = load_image(item.path)
             except InputError as exc:
-                report.fail(item.path, exc.code, str(exc))
+                report.fail(item.path, exc.code, exc.reason)
                 continue
             except OSError as exc:  # pragma: no cover - intake maps I/O errors itself
                 report.fail(item.path, "unreadable", f"{item.path}: {exc}")

@@ -222,7 +222,8 @@ class Project:
         }
 
     # -- import ------------------------------------------------------------------------------
-    def _check_label(self, label: str | None) -> None:
+    def check_label(self, label: str | None) -> None:
+        """Raise :class:`ProjectError` unless ``label`` is None or one of the project's labels."""
         if label is not None and label not in self.labels:
             raise ProjectError(
                 f"label {label!r} is not a label of project {self.name!r} "
@@ -257,7 +258,7 @@ class Project:
         progress: Callable[[int], None] | None = None,
     ) -> ImportReport:
         """Every image under ``folder`` with ``label`` (None: unlabelled)."""
-        self._check_label(label)
+        self.check_label(label)
         return self.import_items(from_folder(folder, label), copy=copy, progress=progress)
 
     def import_label_folders(
@@ -289,7 +290,7 @@ class Project:
 
     def label(self, ref: str, label: str | None) -> str:
         """Set the label of the image ``ref`` (path or hash prefix); returns its SHA-256."""
-        self._check_label(label)
+        self.check_label(label)
         sha = self._resolve(ref)
         self._store.set_label(self._row.id, sha, label)
         return sha
@@ -494,7 +495,7 @@ class Project:
                 f"`synthcheck project train {self.name}` first"
             )
         if filter is not None and filter.startswith("label:"):
-            self._check_label(filter.removeprefix("label:"))
+            self.check_label(filter.removeprefix("label:"))
         return review_items(self.images(), self._store.predictions(current.id),
                             sort=sort, filter=filter, limit=limit)
 
