@@ -8,7 +8,7 @@ An *extractor* turns decoded images into named float32 vectors:
   whereas the default detector scores native-resolution tiles. ``views=2`` also averages the
   features of the horizontally mirrored crop.
 * ``artifacts``: the weight-free forensic features of :mod:`synthcheck.pixel.artifacts`, averaged
-  over up to 8 native-resolution tiles.
+  over up to 4 native-resolution tiles.
 
 Every extractor has a ``version`` that changes whenever its features for the same pixels could
 change; the cache key is (image SHA-256, extractor name, version), so a new backbone build or a
@@ -42,7 +42,7 @@ __all__ = [
 #: Bump when the crop policy changes (part of every backbone extractor's version).
 CROP_VERSION = "center-v1"
 ARTIFACTS = "artifacts"
-ARTIFACT_TILES = 8
+ARTIFACT_TILES = 4
 #: Backbones tried, fastest first, when a project does not name its own.
 FAST_BACKBONES = ("efficientnet-lite0", "efficientnet-lite2", "clip-vit-b16")
 

@@ -1,0 +1,120 @@
+"""Train-your-own benchmark: import + features + train, CV per-class accuracy, sweep time.
+
+Settings (skipped when ../shared/data is absent):
+
+* ``dev``      1,000 real + 1,000 fake from ``dev/`` sampled round-robin across generators and
+               sources with a fixed seed. Targets: 5-fold CV per-class accuracy >= 98%,
+               sweep + CV on cached features <= 5 s, import + features + train <= 60 s.
+* ``cifar32``  the CIFAKE setting: 1,000 real CIFAR-10 + 1,000 fake across 16 generators (32 x 32,
+               upsampled to the backbone input). Target: per-class accuracy >= 97% (Nyckel
+               reports 92.4% / 92.3%).
+
+Usage: ``nice -n 10 python benchmarks/bench_project.py [--features efficientnet-lite0,artifacts]
+[--settings dev,cifar32] [--n 1000]``. Prints one table row per setting and a JSON line each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SYNTHCHECK_SHARED_DATA", REPO.parent / "shared" / "data"))
+if not SHARED.is_dir() and Path("/work/shared/data").is_dir():
+    SHARED = Path("/work/shared/data")
+
+
+def sample(root: Path, n_per_label: int, seed: int) -> list[tuple[str, str]]:
+    """``n_per_label`` files per label, round-robin over generators/sources (fixed seed)."""
+    groups: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    with (root / "manifest.csv").open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            label = "real" if row["label"] == "real" else "ai"
+            groups[label][row["generator"]].append(str(root / row["file"]))
+    rng = random.Random(seed)
+    out: list[tuple[str, str]] = []
+    for label in ("real", "ai"):
+        pools = {g: rng.sample(files, len(files)) for g, files in sorted(groups[label].items())}
+        picked: list[str] = []
+        while len(picked) < n_per_label and any(pools.values()):
+            for g in sorted(pools):
+                if pools[g] and len(picked) < n_per_label:
+                    picked.append(pools[g].pop())
+        out.extend((p, label) for p in picked)
+    return out
+
+
+def run_setting(name: str, items: list[tuple[str, str]], features: list[str]) -> dict[str, object]:
+    from synthcheck.training import Project
+    from synthcheck.training.sources import ImportItem
+
+    with tempfile.TemporaryDirectory() as home:
+        t0 = time.perf_counter()
+        with Project.create(name, ["real", "ai"], extractors=features, home=home) as project:
+            imp = project.import_items([ImportItem(p, lab) for p, lab in items])
+            t_import = time.perf_counter() - t0
+            first = project.train()
+            t_total = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            again = project.train(force=True)
+            t_retrain = time.perf_counter() - t1
+    return {
+        "setting": name,
+        "features": features,
+        "n_images": first.n_images,
+        "import_failed": imp.failed,
+        "cv_accuracy_per_class": {k: round(v, 4) for k, v in first.accuracy_per_class.items()},
+        "cv_auc": None if first.auc is None else round(first.auc, 5),
+        "chosen": first.chosen,
+        "seconds_import_and_features": round(t_import, 1),
+        "seconds_import_features_train": round(t_total, 1),
+        "seconds_sweep_cached": round(again.seconds_sweep, 2),
+        "seconds_retrain_cached": round(t_retrain, 2),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--features", default=None,
+                        help="comma-separated extractors (default: the project default)")
+    parser.add_argument("--settings", default="dev,cifar32")
+    parser.add_argument("--n", type=int, default=1000, help="images per label")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if not (SHARED / "dev" / "manifest.csv").is_file():
+        print(f"skipped: shared data not found at {SHARED}")
+        return 0
+    from synthcheck.training.features import default_extractors
+
+    features = args.features.split(",") if args.features else default_extractors()
+    rows = []
+    for setting in args.settings.split(","):
+        items = sample(SHARED / setting, args.n, args.seed)
+        result = run_setting(setting, items, features)
+        rows.append(result)
+        print(json.dumps(result), flush=True)
+    print()
+    print(f"{'setting':<9} {'features':<28} {'acc real':>8} {'acc ai':>7} {'AUC':>7} "
+          f"{'import+feat s':>13} {'+train s':>9} {'sweep s':>8}  chosen")
+    for r in rows:
+        acc = r["cv_accuracy_per_class"]
+        assert isinstance(acc, dict)
+        chosen = r["chosen"]
+        assert isinstance(chosen, dict)
+        print(f"{r['setting']:<9} {'+'.join(features):<28} {acc['real']:>8.4f} {acc['ai']:>7.4f} "
+              f"{r['cv_auc']!s:>7} {r['seconds_import_and_features']:>13} "
+              f"{r['seconds_import_features_train']:>9} {r['seconds_sweep_cached']:>8}  "
+              f"{'+'.join(chosen['feature_set'])} / {chosen['head']} ({chosen['value']:g})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

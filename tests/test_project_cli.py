@@ -1,0 +1,90 @@
+"""``synthcheck project ...`` end to end through the Typer app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_project_support import make_dataset, make_images
+from typer.testing import CliRunner
+
+from synthcheck.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SYNTHCHECK_HOME", str(tmp_path / "home"))
+    return make_dataset(tmp_path / "data", n=10)
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_full_flow(env: Path, tmp_path: Path) -> None:
+    code, out = run("project", "create", "demo", "--labels", "real,ai", "--features", "artifacts")
+    assert code == 0, out
+    (env / "real" / "bad.jpg").write_bytes(b"garbage")
+    code, out = run("project", "import", "demo", str(env), "--format", "json")
+    assert code == 1  # one bad file: reported, counted, not fatal
+    report = json.loads(out.splitlines()[-1])
+    assert report["added"] == 20 and report["failed"] == 1
+    code, out = run("project", "train", "demo", "--folds", "4", "--format", "json")
+    assert code == 0, out
+    d = json.loads(out)
+    for key in ("cv_accuracy_per_class", "cv_auc", "n_images", "seconds_features",
+                "seconds_sweep", "chosen"):
+        assert key in d
+    assert d["n_images"] == 20 and d["kept"] and d["version"] == 1
+    assert {"feature_set", "head"} <= set(d["chosen"])
+
+    code, out = run("project", "review", "demo", "--sort", "confidence", "--limit", "3",
+                    "--format", "json")
+    assert code == 0 and len(json.loads(out)) == 3
+    code, out = run("project", "review", "demo", "--filter", "bogus")
+    assert code == 2 and "unknown filter" in out
+
+    unseen = make_images(tmp_path / "unseen", "ai", 1, start=77)[0]
+    code, out = run("project", "predict", "demo", str(unseen))
+    assert code == 0
+    row = json.loads(out.splitlines()[0])
+    assert row["verdict"] in ("ai", "unsure", "real") and row["error"] is None
+    assert any(s["name"] == "project:demo" for s in row["signals"])
+
+    code, out = run("project", "label", "demo", str(env / "ai" / "ai_000.png"), "real")
+    assert code == 0
+    code, out = run("project", "label", "demo", str(env / "ai" / "ai_000.png"), "cat")
+    assert code == 2 and "not a label" in out
+    code, out = run("project", "remove", "demo", str(env / "ai" / "ai_001.png"))
+    assert code == 0
+
+    model = tmp_path / "demo-model.zip"
+    assert run("project", "export", "demo", str(model))[0] == 0
+    assert run("project", "create", "copy", "--features", "artifacts")[0] == 0
+    code, out = run("project", "import-model", "copy", str(model))
+    assert code == 0 and "version 1" in out
+
+    code, out = run("project", "list", "--format", "json")
+    assert {p["name"] for p in json.loads(out)} == {"demo", "copy"}
+    code, out = run("project", "show", "demo", "--format", "json")
+    assert json.loads(out)["per_label"] == {"real": 11, "ai": 8}
+    assert run("project", "delete", "copy", "--yes")[0] == 0
+
+
+def test_errors_are_clear(env: Path) -> None:
+    code, out = run("project", "train", "nope")
+    assert code == 2 and "no project named 'nope'" in out
+    run("project", "create", "p", "--features", "artifacts")
+    code, out = run("project", "import", "p", str(env / "missing"), "--label", "ai")
+    assert code == 2 and "folder not found" in out
+    code, out = run("project", "import", "p", str(env / "ai"), "--label", "dog")
+    assert code == 2 and "not a label" in out
+    run("project", "import", "p", str(env / "ai"), "--label", "ai")
+    code, out = run("project", "train", "p")
+    assert code == 2 and "at least two labels" in out
+    code, out = run("project", "create", "q", "--features", "no-such-backbone")
+    assert code == 2 and "unknown feature extractor" in out
