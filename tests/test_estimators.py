@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
-from test_project_support import make_dataset
 
 from synthcheck.errors import ConfigError, DataError
 from synthcheck.training import ImageClassifier
+from test_project_support import make_dataset
 
 #: Every public estimator, with fast constructor arguments for the tests.
 ESTIMATORS: list[tuple[type[BaseEstimator], dict[str, Any]]] = [

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_project_support import make_dataset, make_images
 
 from synthcheck.errors import DataError, ModelError, ProjectError
 from synthcheck.training import Project, delete_project, list_projects, load_project_model
 from synthcheck.training.sources import ImportItem
+from test_project_support import make_dataset, make_images
 
 FEATURES = ["artifacts"]  # weight-free, fast: no backbone needed
 
@@ -41,7 +41,7 @@ def test_create_open_list_delete(home: Path) -> None:
     with Project.open("one", home=home) as p:
         assert p.extractors == FEATURES
     delete_project("one", home=home)
-    with pytest.raises(ProjectError, match="no project named 'one'.*synthcheck project create"):
+    with pytest.raises(ProjectError, match=r"no project named 'one'.*synthcheck project create"):
         Project.open("one", home=home)
 
 
@@ -86,7 +86,7 @@ def test_import_errors_are_clear(home: Path, data: Path, tmp_path: Path) -> None
         with pytest.raises(DataError, match="folder not found"):
             p.import_folder(tmp_path / "missing", label="ai")
         (data / "cats").mkdir()
-        with pytest.raises(ProjectError, match="'cats'.*not labels of this project"):
+        with pytest.raises(ProjectError, match=r"'cats'.*not labels of this project"):
             p.import_label_folders(data)
         listing = tmp_path / "list.csv"
         listing.write_text("path,label\nai/ai_000.png,ai\nreal/real_000.png,horse\n")

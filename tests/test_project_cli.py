@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from test_project_support import make_dataset, make_images
 from typer.testing import CliRunner
 
 from synthcheck.cli.main import app
+from test_project_support import make_dataset, make_images
 
 runner = CliRunner()
 

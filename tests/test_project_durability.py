@@ -10,10 +10,9 @@ import textwrap
 import time
 from pathlib import Path
 
-from test_project_support import make_images
-
 from synthcheck.training import Project
 from synthcheck.training.importing import BATCH_SIZE
+from test_project_support import make_images
 
 SCRIPT = textwrap.dedent(
     """
