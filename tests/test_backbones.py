@@ -357,8 +357,8 @@ def test_rewrite_wiring_reproduces_the_original_arithmetic() -> None:
 @pytest.mark.clip
 @needs_clip
 def test_clip_computes_in_float() -> None:
-    """Graph optimizations must not bring activation quantization back (ORT fuses the weight
-    dequantization into MatMulNBits, whose default accuracy level quantizes activations)."""
+    """Graph optimizations must not bring activation quantization back (by default ORT fuses the
+    weight dequantization into MatMulNBits, which quantizes activations per row block)."""
     import onnxruntime as ort
 
     bb = _load("clip-vit-b16")

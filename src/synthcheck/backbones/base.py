@@ -82,6 +82,7 @@ class OnnxBackbone(Backbone):
         batch_size: crops per ONNX Runtime call.
         threads: intra-op threads (default:
             :func:`synthcheck.backbones.runtime.default_threads`).
+        session_config: extra ONNX Runtime session configuration entries.
     """
 
     def __init__(
@@ -98,6 +99,7 @@ class OnnxBackbone(Backbone):
         input_name: str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         threads: int | None = None,
+        session_config: Mapping[str, str] | None = None,
     ) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -117,7 +119,7 @@ class OnnxBackbone(Backbone):
         self._shift = (
             (-np.asarray(mean, dtype=np.float64) / std_arr).astype(np.float32).reshape(1, 3, 1, 1)
         )
-        self._session = create_session(self.model_path, threads=threads)
+        self._session = create_session(self.model_path, threads=threads, config=session_config)
         inputs = [i.name for i in self._session.get_inputs()]
         if input_name is None:
             if len(inputs) != 1:

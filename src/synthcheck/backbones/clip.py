@@ -37,6 +37,7 @@ __all__ = [
     "CLIP_MEAN",
     "CLIP_SOURCE",
     "CLIP_STD",
+    "FLOAT_SESSION_CONFIG",
     "INTERMEDIATE_LAYERS",
     "REWRITE_VERSION",
     "ClipBackbone",
@@ -52,6 +53,12 @@ EMBED = 512
 N_LAYERS = 12
 #: 1-based layers whose CLS token is exposed as ``cls_l<k>``.
 INTERMEDIATE_LAYERS = (3, 6, 9)
+#: ONNX Runtime would fuse each DequantizeLinear(int8 weight) -> MatMul into MatMulNBits, whose
+#: default accuracy level quantizes the activations to int8 again (per block of 32 per row), and
+#: whose float accuracy level runs about twice slower than a float MatMul. Without QDQ handling,
+#: constant folding dequantizes the weights once at load: float32 MatMuls (about 350 MB of
+#: weights in memory; the file on disk keeps INT8).
+FLOAT_SESSION_CONFIG = {"session.disable_quant_qdq": "1"}
 #: Bump when the rewrite or the exposed features change (part of the cache key and the version).
 REWRITE_VERSION = 1
 
@@ -209,4 +216,5 @@ class ClipBackbone(OnnxBackbone):
             feature_dims=_feature_dims(),
             batch_size=batch_size,
             threads=threads,
+            session_config=FLOAT_SESSION_CONFIG,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,11 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def create_session(model_path: Path, threads: int | None = None) -> Any:
-    """An ONNX Runtime CPU session on ``model_path`` with ``threads`` intra-op threads.
+def create_session(
+    model_path: Path, threads: int | None = None, config: Mapping[str, str] | None = None
+) -> Any:
+    """An ONNX Runtime CPU session on ``model_path`` with ``threads`` intra-op threads and extra
+    session ``config`` entries.
 
     Inter-op parallelism is off (one branch at a time): the graphs are sequential and extra
     pools only oversubscribe small machines. Spinning is off so idle workers do not burn CPU
@@ -52,10 +56,8 @@ def create_session(model_path: Path, threads: int | None = None) -> Any:
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    # ORT fuses DequantizeLinear(int8 weight) -> MatMul into MatMulNBits, by default at accuracy
-    # level 4, which quantizes the activations to int8 again (per row block). Level 1 keeps the
-    # INT8 weights packed but multiplies in float32: the computation the rewrite asks for.
-    opts.add_session_config_entry("session.qdq_matmulnbits_accuracy_level", "1")
+    for key, value in (config or {}).items():
+        opts.add_session_config_entry(key, value)
     opts.log_severity_level = 3
     try:
         return ort.InferenceSession(
