@@ -293,55 +293,59 @@ class ProcessExecutor:
 
     def map_unordered(self, batches: Iterable[Sequence[str]]) -> Iterator[ScanResult]:
         source = iter(batches)
-        retry: deque[list[str]] = deque()
+        # Files of batches lost with a broken pool; each is retried alone so a crash names it.
+        retry: deque[str] = deque()
+        alone: Future[list[ScanResult]] | None = None
         in_flight: dict[Future[list[ScanResult]], list[str]] = {}
         pool = self._pool = self._pool or self._new_pool()
         exhausted = False
         while True:
-            while len(in_flight) < self.max_in_flight:
-                if retry:
-                    batch = retry.popleft()
-                elif not exhausted:
+            if retry or alone is not None:
+                if not in_flight:
+                    batch = [retry.popleft()]
+                    alone = pool.submit(_scan_batch_in_worker, batch)
+                    in_flight[alone] = batch
+            else:
+                while not exhausted and len(in_flight) < self.max_in_flight:
                     nxt = next(source, None)
                     if nxt is None:
                         exhausted = True
-                        continue
-                    batch = list(nxt)
-                    if not batch:
-                        continue
-                else:
-                    break
-                in_flight[pool.submit(_scan_batch_in_worker, batch)] = batch
+                    elif nxt:
+                        batch = list(nxt)
+                        in_flight[pool.submit(_scan_batch_in_worker, batch)] = batch
             if not in_flight:
                 return
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            failed: list[list[str]] = []
+            failed: list[tuple[Future[list[ScanResult]], list[str]]] = []
             for future in done:
                 batch = in_flight.pop(future)
                 try:
                     results = future.result()
                 except BrokenProcessPool:
-                    failed.append(batch)
+                    failed.append((future, batch))
                 else:
+                    if future is alone:
+                        alone = None
                     yield from results
             if not failed:
                 continue
-            # The pool is broken: every batch still in it fails too. Collect what finished,
-            # rebuild the pool, and retry the rest file by file to isolate the culprit.
+            # The pool is broken: every batch still in it fails too. Keep what finished,
+            # rebuild the pool and retry the rest one file at a time.
             wait(list(in_flight))
             for future, batch in list(in_flight.items()):
                 if future.exception() is None:
                     yield from future.result()
                 else:
-                    failed.append(batch)
+                    failed.append((future, batch))
             in_flight.clear()
             pool.shutdown(wait=True, cancel_futures=True)
             pool = self._pool = self._new_pool()
-            for batch in failed:
-                if len(batch) == 1:
+            for future, batch in failed:
+                if future is alone:
+                    alone = None
                     yield self._crashed(batch[0])
                 else:
-                    retry.extend([p] for p in batch)
+                    retry.extend(batch)
 
     def close(self) -> None:
         if self._pool is not None:
