@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from synthcheck.engine.detector import Detector
 from synthcheck.errors import SynthcheckError
-from synthcheck.service import detect, meta
+from synthcheck.service import detect, meta, projects
 from synthcheck.service.auth import check_token
 from synthcheck.service.limits import BodySizeLimit
 from synthcheck.service.settings import ServiceSettings
@@ -62,7 +62,7 @@ def create_app(settings: ServiceSettings | None = None, *, detector: Detector | 
 
     # Every API route needs the token; the UI's static files carry no data, and the page asks for
     # the token itself, so they stay reachable.
-    for router in (meta.router, detect.router):
+    for router in (meta.router, detect.router, projects.router):
         app.include_router(router, dependencies=[Depends(auth)])
 
     static_dir = resources.files("synthcheck.service") / "static"

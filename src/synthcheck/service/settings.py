@@ -40,6 +40,8 @@ class ServiceSettings:
     calibration: str | None = None
     workers: int = 2
     cors_origins: tuple[str, ...] = ()
+    #: Home folder for projects and calibration profiles (None: the default, see synthcheck.home).
+    home: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:

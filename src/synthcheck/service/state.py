@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from synthcheck.engine.build import build_detector
 from synthcheck.engine.detector import Detector
+from synthcheck.service.jobs import JobRegistry
 from synthcheck.service.settings import ServiceSettings
 
 __all__ = ["HeatmapCache", "ServiceState"]
@@ -45,6 +46,7 @@ class ServiceState:
         self._detector = detector
         self._lock = threading.Lock()
         self.heatmaps = HeatmapCache()
+        self.jobs = JobRegistry()
 
     @property
     def detector(self) -> Detector:

@@ -1,0 +1,108 @@
+"""HTTP API of train-your-own projects: create, upload, train as a job, review, relabel, predict."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from synthcheck.engine.detector import Detector
+from synthcheck.service.app import create_app
+from synthcheck.service.settings import ServiceSettings
+from test_project_support import image_pixels
+
+
+def _png(kind: str, seed: int) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(image_pixels(kind, seed)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    settings = ServiceSettings(home=str(tmp_path / "home"), max_files=20)
+    return TestClient(create_app(settings, detector=Detector()))
+
+
+def _upload(client: TestClient, name: str, kind: str, seeds: range, label: str | None) -> dict:
+    files = [("files", (f"{kind}_{s}.png", _png(kind, s), "image/png")) for s in seeds]
+    data = {"label": label} if label else {}
+    r = client.post(f"/api/v1/projects/{name}/images", files=files, data=data)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _wait(client: TestClient, job_id: str) -> dict:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError("training job did not finish in 120 s")
+
+
+def test_project_lifecycle_over_http(client: TestClient) -> None:
+    r = client.post("/api/v1/projects", json={"name": "web", "extractors": ["artifacts"]})
+    assert r.status_code == 201, r.text
+    assert r.json()["labels"] == ["real", "ai"]
+    assert client.post("/api/v1/projects", json={"name": "web"}).status_code == 400
+
+    rep = _upload(client, "web", "real", range(12), "real")
+    assert rep["added"] == 12
+    _upload(client, "web", "ai", range(10_000, 10_012), "ai")
+    dup = _upload(client, "web", "ai", range(10_000, 10_002), "ai")
+    assert dup["merged_duplicates"] == 2 and dup["added"] == 0
+    _upload(client, "web", "ai", range(10_100, 10_102), None)  # unlabelled
+
+    bad = client.post("/api/v1/projects/web/images", files=[("files", ("x.png", _png("real", 99), "image/png"))], data={"label": "cat"})
+    assert bad.status_code == 400 and "cat" in bad.json()["detail"]
+
+    job = client.post("/api/v1/projects/web/train?folds=3").json()
+    assert job["state"] in ("queued", "running", "done")
+    done = _wait(client, job["id"])
+    assert done["state"] == "done", done
+    report = done["result"]
+    assert set(report["cv_accuracy_per_class"]) == {"real", "ai"}
+    assert report["cv_auc"] is not None and report["cv_auc"] > 0.9
+    assert report["n_images"] >= 24
+
+    items = client.get("/api/v1/projects/web/review?sort=confidence&limit=100").json()
+    assert len(items) >= 24
+    confidences = [i["confidence"] for i in items if i["confidence"] is not None]
+    assert confidences == sorted(confidences)  # least confident first
+    # reviews show the uploaded file names, not the temporary upload paths
+    assert all(Path(i["path"]).name.split("_")[0] in ("real", "ai") for i in items)
+    unlabelled = client.get("/api/v1/projects/web/review?filter=unlabelled").json()
+    assert len(unlabelled) == 2 and all(i["label"] is None for i in unlabelled)
+
+    target = items[0]["sha256"]
+    new_label = "ai" if items[0]["label"] == "real" else "real"
+    r = client.put(f"/api/v1/projects/web/images/{target}/label", json={"label": new_label})
+    assert r.status_code == 200 and r.json()["label"] == new_label
+    thumb = client.get(f"/api/v1/projects/web/images/{target}/thumbnail?size=64")
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+
+    pred = client.post("/api/v1/projects/web/predict", files=[
+        ("files", ("new_ai.png", _png("ai", 10_500), "image/png")),
+        ("files", ("new_real.png", _png("real", 500), "image/png")),
+    ]).json()["results"]
+    assert [p["path"] for p in pred] == ["new_ai.png", "new_real.png"]
+    assert pred[0]["p_ai"] > pred[1]["p_ai"]
+    assert any(s["name"] == "project:web" for s in pred[0]["signals"])
+
+    assert client.delete(f"/api/v1/projects/web/images/{target}").status_code == 204
+    assert client.get("/api/v1/projects/web").json()["images"] == 25
+    listed = client.get("/api/v1/projects").json()
+    assert [p["name"] for p in listed] == ["web"]
+    assert client.delete("/api/v1/projects/web").status_code == 204
+
+
+def test_unknown_project_and_job_are_404(client: TestClient) -> None:
+    assert client.get("/api/v1/projects/nope").status_code == 404
+    assert client.post("/api/v1/projects/nope/train").status_code == 404
+    assert client.get("/api/v1/jobs/" + "0" * 32).status_code == 404
