@@ -418,7 +418,7 @@ class DaskExecutor:
         first = [f for f in (submit() for _ in range(self._limit())) if f is not None]
         if not first:
             return
-        completed: Any = as_completed(first)
+        completed: Any = as_completed(first, loop=self.client.loop)
         for future in completed:
             batch = pending.pop(future.key)
             try:
