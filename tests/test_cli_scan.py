@@ -306,3 +306,26 @@ def test_python_api_scan(tmp_path: Path) -> None:
     assert len(single) == 1 and single[0].verdict == "ai"
     with pytest.raises(ConfigError):  # a usage error, raised before anything is scanned
         list(scan(tmp_path / "missing", profile="provenance"))
+
+
+def test_heatmaps_written_and_embedded(tmp_path: Path) -> None:
+    from synthcheck.errors import SynthcheckError
+    from synthcheck.pixel import create_pixel_model
+
+    try:
+        create_pixel_model("fast")
+    except SynthcheckError as exc:
+        pytest.skip(f"no pixel model here: {exc}")
+    make_corpus(tmp_path / "in")
+    heat = tmp_path / "heat"
+    report = tmp_path / "report.html"
+    args = ["scan", "--profile", "fast", "-w", "1", str(tmp_path / "in")]
+    result = CliRunner().invoke(app, [*args, "--heatmaps", str(heat), "-o", str(report)])
+    assert result.exit_code == 1, result.stderr  # the malformed file
+    rows = by_name(jsonl(Path(f"{report}.results.jsonl").read_text()))
+    for name in ("gen.png", "cam.jpg", "plain.jpg"):
+        overlay = Path(rows[name]["heatmap"])
+        assert overlay.parent == heat and overlay.is_file()
+        assert rows[name]["p_ai"] is not None
+    assert rows["broken.jpg"]["heatmap"] is None
+    assert report.read_text().count("data:image/png;base64,") == 3
