@@ -142,9 +142,16 @@ function showDetail(r) {
   $("#detail-signals").replaceChildren(...(r.signals || []).map((s) => el("li", {},
     el("strong", {}, s.name), " ", el("span", { class: "verdict v-" + (s.verdict === "none" ? "unsure" : s.verdict) }, s.verdict === "none" ? "no evidence" : s.verdict),
     s.decisive ? " (decisive)" : "", el("div", {}, s.summary),
-    el("div", { class: "bar", role: "img", "aria-label": `score ${s.score.toFixed(2)}` }, el("span", { style: `width:${Math.round(s.score * 100)}%` })),
+    scoreBar(s.score),
     el("ul", { class: "ev" }, ...(s.evidence || []).map((e) => el("li", {}, e.message))))));
   $("#detail").scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+// Inline style attributes are blocked by the page's CSP; CSSOM properties are not.
+function scoreBar(score) {
+  const fill = el("span");
+  fill.style.width = Math.round(score * 100) + "%";
+  return el("div", { class: "bar", role: "img", "aria-label": `score toward AI ${score.toFixed(2)} (0.5 = no information)` }, fill);
 }
 
 function csvCell(v) { const s = v == null ? "" : String(v); return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s; }
