@@ -50,7 +50,7 @@ def test_profiles_listed() -> None:
 
 def test_shipped_heads_exist() -> None:
     d = default_model_dir()
-    for name in ("manifest.json", "artifacts.npz", "MODEL_CARD.md"):
+    for name in ("manifest.json", "artifacts.npz", "effnet-probe.npz", "MODEL_CARD.md"):
         assert (d / name).is_file(), name
 
 
@@ -72,9 +72,8 @@ def test_fast_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
     assert model.name == "synthcheck-default-1/fast"
     scores = _check(model, _images(tmp_path))
     assert abs(scores[0] - scores[1]) > 1e-3
-    assert [s.name for s in model.predict(load_image(_images(tmp_path)[0])).signals] == [
-        "artifacts"
-    ]
+    names = [s.name for s in model.predict(load_image(_images(tmp_path)[0])).signals]
+    assert names == ["effnet-probe", "artifacts"]
 
 
 def test_auto_profile_loads(tmp_path: Path) -> None:
@@ -101,9 +100,11 @@ def test_default_model_separates_held_out_dev_images(shared_data: Path) -> None:
     model = create_pixel_model("auto")
     held = [im for im in load_devpool(shared_data / "dev") if im.holdout]
     rng = np.random.default_rng(0)
-    n = 60 if model.name.endswith("thorough") else len(held)
-    pick = [held[i] for i in sorted(rng.choice(len(held), n, replace=False))]
+    per_class = 15 if model.name.endswith("thorough") else 30
+    pick = []
+    for label in (0, 1):
+        pool = [im for im in held if im.label == label]
+        pick += [pool[i] for i in sorted(rng.choice(len(pool), per_class, replace=False))]
     labels = [im.label for im in pick]
-    assert 0 < sum(labels) < len(labels)
     scores = [model.predict(load_image(im.path)).p_ai for im in pick]
     assert roc_auc_score(labels, scores) > 0.8

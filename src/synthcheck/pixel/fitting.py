@@ -316,7 +316,8 @@ def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed:
         }
         print(f"head {spec.name}: {len(idx)} images, grouped out-of-fold AUC {auc:.4f}")
     for profile, head_names in PROFILE_HEADS.items():
-        specs = [s for s in available if s.name in head_names]
+        by_name = {s.name: s for s in available}
+        specs = [by_name[n] for n in head_names if n in by_name]
         if len(specs) != len(head_names):
             print(f"profile {profile}: skipped, features missing for {head_names}")
             continue

@@ -254,10 +254,12 @@ class DefaultPixelModel:
             signals.append(self._signal(head, out, fused=i < n_fused))
         z = np.array([[o.logit for o in outs[:n_fused]]])
         p_ai = float(self.fusion.predict_proba(z)[0])
-        # Heatmap: each tile of the primary head fused with the other heads' image-level logits.
-        primary = outs[0]
+        # Heatmap: the tiles of the fused head with the finest grid, each fused with the other
+        # heads' image-level logits.
+        k = max(range(n_fused), key=lambda i: outs[i].plan.count)
+        primary = outs[k]
         zt = np.tile(z, (primary.tile_logits.size, 1))
-        zt[:, 0] = primary.tile_logits
+        zt[:, k] = primary.tile_logits
         grid = self.fusion.predict_proba(zt).reshape(primary.plan.grid_shape)
         if self.notes:
             notes = tuple(Evidence(n, "note") for n in self.notes)
