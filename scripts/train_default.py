@@ -4,7 +4,7 @@ Two steps, both deterministic:
 
 1. ``extract``: for every dev-pool image and every view (clean, JPEG q60, 0.5x resize, two random
    launderings: crop / resize 0.5-1.5x / JPEG q50-100, WebP or PNG), compute the artifact features
-   (mean over tiles) and the backbone features of up to 4 native-resolution 224-px tiles, cached
+   (mean over tiles) and the backbone features of native-resolution 224-px tiles, cached
    as .npz under ``--cache`` (default /work/cache/pixel or $SYNTHCHECK_FEATURE_CACHE). Shardable
    (``--shard k/n``) so it can run in pieces or on several machines.
 2. ``fit``: train the heads on the clean + laundered views of every image (the JPEG q60 and 0.5x
@@ -12,8 +12,10 @@ Two steps, both deterministic:
    out-of-fold scores (folds grouped by generator family / real source) and write the model files
    to ``src/synthcheck/models/default``.
 
-    python scripts/train_default.py extract --what artifacts --workers 2
-    python scripts/train_default.py extract --what clip-vit-b16
+    python scripts/train_default.py extract --what artifacts --workers 2      # ~8 min, 2 cores
+    python scripts/train_default.py extract --what efficientnet-lite0        # ~6 min, 2 cores
+    python scripts/train_default.py extract --what clip-vit-b16   # hours on 2 cores; with a GPU
+    python scripts/extract_clip_gpu.py --onnx .../clip_encoder.int8.onnx --verify  # instead
     python scripts/train_default.py fit
 """
 
@@ -38,7 +40,10 @@ from synthcheck.pixel.tiling import extract_tiles  # noqa: E402
 SEED = 20261122
 DEFAULT_DEV = REPO.parent / "shared" / "data" / "dev"
 DEFAULT_CACHE = Path(os.environ.get("SYNTHCHECK_FEATURE_CACHE", "/work/cache/pixel"))
-BACKBONE_TRAIN_TILES = 4
+#: Tiles per view for each backbone: CLIP is trained on the mean of up to 4 tiles (a linear
+#: head on mean features equals the mean of per-tile logits); the fast profile scores one
+#: EfficientNet tile, so its head is trained on exactly that tile.
+BACKBONE_TRAIN_TILES = {"clip-vit-b16": 4, "efficientnet-lite0": 1}
 
 
 def _artifact_rows(image: DevImage) -> tuple[int, np.ndarray]:
@@ -95,7 +100,9 @@ def extract_backbone(images: list[DevImage], name: str, out: Path, batch: int) -
         pixels = read_pixels(image.path)
         for v, view in enumerate(VIEWS):
             tiles, _ = extract_tiles(
-                make_view(image, pixels, view, SEED), tile=size, max_tiles=BACKBONE_TRAIN_TILES
+                make_view(image, pixels, view, SEED),
+                tile=size,
+                max_tiles=BACKBONE_TRAIN_TILES[name],
             )
             pending.append(tiles)
             meta.extend((image.index, v, t) for t in range(len(tiles)))
