@@ -329,3 +329,21 @@ def test_heatmaps_written_and_embedded(tmp_path: Path) -> None:
         assert rows[name]["p_ai"] is not None
     assert rows["broken.jpg"]["heatmap"] is None
     assert report.read_text().count("data:image/png;base64,") == 3
+
+
+def test_readme_samples(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[1] / "scripts" / "make_samples.py"
+    made = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "samples")], capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    result = run(str(tmp_path / "samples"), "-f", "jsonl")
+    assert result.exit_code == 0
+    verdicts = {name: row["verdict"] for name, row in by_name(jsonl(result.stdout)).items()}
+    assert verdicts == {
+        "generated-a1111.png": "ai",
+        "generated-comfyui.png": "ai",
+        "declared-ai-xmp.jpg": "ai",
+        "camera-exif.jpg": "unsure",
+        "plain-photo.jpg": "unsure",
+    }

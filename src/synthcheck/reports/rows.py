@@ -42,10 +42,12 @@ def jsonl_line(result: ScanResult) -> str:
 
 
 def strongest_signal(result: ScanResult) -> SignalResult | None:
-    """The decisive signal if any, else the one whose score is farthest from 0.5 with a verdict."""
+    """The signal that best explains the verdict: a decisive one, else one that agrees with the
+    verdict, else any with a verdict; the score farthest from 0.5 wins."""
     with_verdict = [s for s in result.signals if s.verdict != "none"]
     decisive = [s for s in with_verdict if s.decisive]
-    pool = decisive or with_verdict
+    agreeing = [s for s in with_verdict if s.verdict == result.verdict]
+    pool = decisive or agreeing or with_verdict
     if not pool:
         return None
     return max(pool, key=lambda s: abs(s.score - 0.5))
