@@ -96,3 +96,66 @@ def test_scan_works_without_any_network(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == '["ai", "unsure"]'
+
+
+NETNS_SCRIPT = r"""
+set -eu
+ip link set lo up
+export SYNTHCHECK_HOME="$WORK/home"
+py="$PYTHON"
+# scan (provenance + default pixel model when installed), JSONL to a file
+$py -m synthcheck.cli.main scan "$WORK/imgs" --format jsonl --output "$WORK/scan.jsonl" --quiet --workers 1
+# a training run on a tiny project
+$py -m synthcheck.cli.main project create p --features artifacts >/dev/null
+$py -m synthcheck.cli.main project import p "$WORK/data" >/dev/null
+$py -m synthcheck.cli.main project train p --folds 3 --format json > "$WORK/train.json"
+# the server's detect flow over loopback, inside the namespace
+$py - <<'PY'
+import json, os, socket, subprocess, sys, time, urllib.request, uuid
+work = os.environ["WORK"]
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
+server = subprocess.Popen([sys.executable, "-m", "synthcheck.cli.main", "serve", "--port", str(port), "--profile", "provenance"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1); break
+        except OSError:
+            time.sleep(0.1)
+    boundary = uuid.uuid4().hex
+    data = open(os.path.join(work, "imgs", "a.png"), "rb").read()
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/detect", data=body,
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    out = json.load(urllib.request.urlopen(req, timeout=120))
+    json.dump(out, open(os.path.join(work, "serve.json"), "w"))
+finally:
+    server.terminate(); server.wait(timeout=30)
+PY
+"""
+
+
+@needs_netns
+@pytest.mark.slow
+def test_scan_training_and_server_work_inside_a_netns_without_network(tmp_path: Path) -> None:
+    import json
+
+    from test_project_support import make_dataset
+
+    _images(tmp_path / "imgs")
+    make_dataset(tmp_path / "data", n=8)
+    env = {**os.environ, "WORK": str(tmp_path), "PYTHON": sys.executable}
+    proc = subprocess.run(
+        ["unshare", "-n", "--", "bash", "-c", NETNS_SCRIPT],
+        capture_output=True, text=True, timeout=600, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [json.loads(line) for line in (tmp_path / "scan.jsonl").read_text().splitlines()]
+    assert sorted(r["verdict"] for r in rows if r["path"].endswith("a.png")) == ["ai"]
+    assert all(r["error"] is None for r in rows)
+    train = json.loads((tmp_path / "train.json").read_text())
+    assert set(train["cv_accuracy_per_class"]) == {"real", "ai"}
+    served = json.loads((tmp_path / "serve.json").read_text())
+    assert served["results"][0]["verdict"] == "ai"
