@@ -221,6 +221,10 @@ def train(
         None, "--heads", help="Heads to sweep, comma-separated: ridge, logistic, svm, mlp."
     ),
     force: bool = typer.Option(False, "--force", help="Save the new model even if not better."),
+    init: str = typer.Option(
+        "none", "--init",
+        help="'default': fine-tune the default detector (stack on its heads' logits).",
+    ),
     fmt: str = typer.Option("text", "--format", help=FORMAT_HELP),
 ) -> None:
     """Sweep heads x hyperparameters x feature sets with stratified k-fold CV; keep the new
@@ -231,7 +235,7 @@ def train(
     try:
         with _open(name) as p:
             report = p.train(folds=folds, seed=seed, heads=_split(heads) or HEAD_ORDER,
-                             force=force)
+                             force=force, init=init)
     except SynthcheckError as exc:
         fail(str(exc))
     if fmt == "json":
@@ -254,6 +258,8 @@ def train(
         table.add_row(lab, *map(str, row))
     out.print(table)
     out.print(report.message)
+    for note in report.notes:
+        out.print(f"note: {escape(note)}")
     for path, reason in report.skipped[:10]:
         stderr_console().print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}")
 

@@ -34,8 +34,9 @@ FORMAT_VERSION = 1
 @dataclass
 class BlockTransform:
     """One feature block: ``extractor`` output ``output`` (columns ``start:stop`` of the
-    extractor's cached vector), standardised with ``mean``/``scale`` and projected on
-    ``components`` (d x r; None keeps every standardised column)."""
+    extractor's cached vector), optionally mapped through a fixed linear map ``pre_weight`` /
+    ``pre_bias`` (how the default detector's heads enter a stacked model), standardised with
+    ``mean``/``scale`` and projected on ``components`` (d x r; None keeps every column)."""
 
     extractor: str
     version: str
@@ -45,6 +46,8 @@ class BlockTransform:
     mean: F64
     scale: F64
     components: F64 | None
+    pre_weight: F64 | None = None
+    pre_bias: F64 | None = None
 
     @property
     def name(self) -> str:
@@ -55,7 +58,10 @@ class BlockTransform:
         return self.stop - self.start if self.components is None else self.components.shape[1]
 
     def apply(self, raw: NDArray[Any]) -> F64:
-        x = (np.asarray(raw[:, self.start : self.stop], dtype=np.float64) - self.mean) / self.scale
+        x = np.asarray(raw[:, self.start : self.stop], dtype=np.float64)
+        if self.pre_weight is not None and self.pre_bias is not None:
+            x = x @ self.pre_weight + self.pre_bias
+        x = (x - self.mean) / self.scale
         return x if self.components is None else x @ self.components
 
 
@@ -124,9 +130,13 @@ class TrainedModel:
             arrays[f"block{i}.scale"] = b.scale
             if b.components is not None:
                 arrays[f"block{i}.components"] = b.components
+            if b.pre_weight is not None and b.pre_bias is not None:
+                arrays[f"block{i}.pre_weight"] = b.pre_weight
+                arrays[f"block{i}.pre_bias"] = b.pre_bias
             blocks.append({"extractor": b.extractor, "version": b.version, "output": b.output,
                            "start": b.start, "stop": b.stop,
-                           "projected": b.components is not None})
+                           "projected": b.components is not None,
+                           "pre": b.pre_weight is not None})
         for key, arr in self.params.items():
             arrays[f"head.{key}"] = arr
         arrays["calibration.b"] = self.calibrator.b
@@ -170,6 +180,8 @@ class TrainedModel:
                     start=int(b["start"]), stop=int(b["stop"]),
                     mean=arrays[f"block{i}.mean"], scale=arrays[f"block{i}.scale"],
                     components=arrays[f"block{i}.components"] if b["projected"] else None,
+                    pre_weight=arrays[f"block{i}.pre_weight"] if b.get("pre") else None,
+                    pre_bias=arrays[f"block{i}.pre_bias"] if b.get("pre") else None,
                 )
                 for i, b in enumerate(meta["blocks"])
             ]

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from synthcheck.errors import DataError, InputError, ProjectError
+from synthcheck.errors import ConfigError, DataError, InputError, ProjectError
 from synthcheck.intake import load_image
 from synthcheck.results import ScanResult
 from synthcheck.training.features import check_extractors, create_extractor, default_extractors
@@ -39,6 +39,7 @@ from synthcheck.training.sources import (
 )
 from synthcheck.training.store import ImageRow, ModelRow, ProjectRow, Store
 from synthcheck.training.sweep import HEAD_ORDER, RawBlock, SweepResult, run_sweep
+from synthcheck.training.warmstart import INIT_CHOICES, default_head_blocks
 
 __all__ = [
     "DEFAULT_LABELS",
@@ -85,6 +86,7 @@ class TrainReport:
     version: int | None
     message: str
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +107,7 @@ class TrainReport:
             "kept": self.kept,
             "version": self.version,
             "message": self.message,
+            "notes": self.notes,
         }
 
 
@@ -350,10 +353,16 @@ class Project:
         seed: int = 0,
         heads: Sequence[str] = HEAD_ORDER,
         force: bool = False,
+        init: str = "none",
     ) -> TrainReport:
         """Sweep heads x hyperparameters x feature sets with stratified ``folds``-fold CV and
         store the best model as a new version when it beats the current one (or when the
-        labelled data changed since the current one was trained, or ``force``)."""
+        labelled data changed since the current one was trained, or ``force``).
+
+        ``init="default"`` also offers the sweep the default detector's head logits, alone and
+        stacked on the project's features (see :mod:`synthcheck.training.warmstart`)."""
+        if init not in INIT_CHOICES:
+            raise ConfigError(f"unknown init {init!r}; choose one of {', '.join(INIT_CHOICES)}")
         t0 = time.perf_counter()
         rows = self.images()
         if not rows:
@@ -371,6 +380,17 @@ class Project:
             for output, sl in ex.blocks().items():
                 blocks.append(RawBlock(ex.name, ex.version, output, sl.start, sl.stop,
                                        feats[name][:, sl]))
+        notes: list[str] = []
+        if init == "default":
+            stacked, notes = default_head_blocks(
+                {name: create_extractor(name) for name in extractors}, feats
+            )
+            if not stacked:
+                raise ConfigError(
+                    "--init default needs the features of a default-detector head: "
+                    + "; ".join(notes)
+                )
+            blocks.extend(stacked)
         current = self.current_model()
         baseline = None
         if current is not None and "chosen" in current.summary:
@@ -424,6 +444,7 @@ class Project:
             version=version,
             message=message,
             skipped=skipped[:50],
+            notes=notes,
         )
 
     def _decide(

@@ -8,7 +8,9 @@ label ever leaves its training fold, and the projection makes every fit below ch
 Search, in stages (each stage uses the ranking of the one before, so the cost stays bounded):
 
 1. ridge on every single block;
-2. ridge on combinations: the two best blocks, and the best block plus the artifact features;
+2. ridge on combinations: the two best blocks, the best block plus the artifact features, and
+   (with ``--init default``) the default detector's head logits alone and stacked on the best
+   block;
 3. logistic regression and the linear SVM on the two best feature sets, the MLP on the best one.
 
 Selection: CV AUC for two labels (ties broken by balanced accuracy), balanced (macro) accuracy
@@ -57,11 +59,18 @@ class RawBlock:
     output: str
     start: int
     stop: int
-    x: NDArray[np.float32]
+    x: NDArray[np.floating[Any]]
+    #: Fixed linear map from the extractor columns to ``x`` (stacked default-detector heads).
+    pre_weight: F64 | None = None
+    pre_bias: F64 | None = None
 
     @property
     def name(self) -> str:
         return f"{self.extractor}:{self.output}"
+
+    @property
+    def stacked(self) -> bool:
+        return self.pre_weight is not None
 
 
 @dataclass
@@ -141,21 +150,24 @@ def _fit_block(raw: RawBlock, seed: int) -> tuple[BlockTransform, F64]:
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-8] = 1.0
-    xs = (x - mean) / scale
-    components: F64 | None = None
-    rank = min(MAX_COMPONENTS, x.shape[0] - 1)
+    # float32 for the projection search: half the cost, and the components need no more.
+    xs = ((x - mean) / scale).astype(np.float32)
+    rank = min(MAX_COMPONENTS, x.shape[0] - 1, x.shape[1])
     if x.shape[1] > rank:
+        # Randomised range finder with one power iteration (Halko et al.): ample for the
+        # leading components of standardised features, at a fraction of a full SVD's cost.
         rng = np.random.default_rng(seed)
-        q = xs @ rng.standard_normal((x.shape[1], rank + 16))
-        for _ in range(2):
-            q, _r = np.linalg.qr(q)
-            q, _r = np.linalg.qr(xs @ (xs.T @ q))
+        q, _r = np.linalg.qr(xs @ rng.standard_normal((x.shape[1], rank + 16), dtype=np.float32))
+        q, _r = np.linalg.qr(xs @ (xs.T @ q))
         _u, _s, vt = np.linalg.svd(q.T @ xs, full_matrices=False)
-        components = vt[:rank].T.copy()
-        xs = xs @ components
+    else:
+        # Narrow blocks are rotated too: decorrelated columns keep the solvers well conditioned.
+        _u, _s, vt = np.linalg.svd(xs, full_matrices=False)
+    components: F64 = vt[:rank].T.astype(np.float64)
+    z = ((x - mean) / scale) @ components
     block = BlockTransform(raw.extractor, raw.version, raw.output, raw.start, raw.stop,
-                           mean, scale, components)
-    return block, xs
+                           mean, scale, components, raw.pre_weight, raw.pre_bias)
+    return block, z
 
 
 def _auc(y: NDArray[np.int64], s: F64) -> float:
@@ -330,8 +342,12 @@ def _run_sweep(
     if len(ranked) > 1:
         combos.append((*top, *ranked[1]))
     for raw in blocks:
-        if raw.extractor == "artifacts" and raw.name not in top:
+        if raw.extractor == "artifacts" and not raw.stacked and raw.name not in top:
             combos.append((*top, raw.name))
+    stacked = tuple(raw.name for raw in blocks if raw.stacked)
+    if stacked:
+        combos.append(stacked)
+        combos.append((*top, *stacked))
     canonical = [tuple(sorted(set(fs), key=order.__getitem__)) for fs in combos]
     for fs in dict.fromkeys(canonical):
         ev.evaluate(fs, "ridge" if "ridge" in heads else heads[0])
