@@ -47,7 +47,9 @@ def _payloads(n: int) -> list[bytes]:
     return out
 
 
-async def _client(base: str, payloads: list[bytes], stop: float, lat: list[float], errors: list[str]) -> None:
+async def _client(
+    base: str, payloads: list[bytes], stop: float, lat: list[float], errors: list[str]
+) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=120) as client:
         i = 0
         while time.monotonic() < stop:
@@ -55,7 +57,9 @@ async def _client(base: str, payloads: list[bytes], stop: float, lat: list[float
             i += 1
             t0 = time.perf_counter()
             try:
-                r = await client.post("/api/v1/detect", files={"files": ("x.jpg", body, "image/jpeg")})
+                r = await client.post(
+                    "/api/v1/detect", files={"files": ("x.jpg", body, "image/jpeg")}
+                )
                 if r.status_code != 200 or r.json()["results"][0]["verdict"] == "error":
                     errors.append(f"{r.status_code}: {r.text[:200]}")
             except Exception as exc:
@@ -74,7 +78,9 @@ async def _run(base: str, clients: int, seconds: float) -> tuple[list[float], li
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--profile", default="auto")
@@ -82,8 +88,18 @@ def main() -> int:
     args = ap.parse_args()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "synthcheck.cli.main", "serve", "--port", str(port),
-           "--profile", args.profile, "--workers", str(args.workers)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "synthcheck.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--profile",
+        args.profile,
+        "--workers",
+        str(args.workers),
+    ]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -94,11 +110,17 @@ def main() -> int:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                print("server did not start:", server.stderr.read().decode() if server.stderr else "")
+                print(
+                    "server did not start:", server.stderr.read().decode() if server.stderr else ""
+                )
                 return 1
             time.sleep(0.2)
         # warm the model before timing
-        httpx.post(base + "/api/v1/detect", files={"files": ("w.jpg", _payloads(1)[0], "image/jpeg")}, timeout=300)
+        httpx.post(
+            base + "/api/v1/detect",
+            files={"files": ("w.jpg", _payloads(1)[0], "image/jpeg")},
+            timeout=300,
+        )
         lat, errors, wall = asyncio.run(_run(base, args.clients, args.seconds))
         rss = _peak_rss_mb(server.pid)
     finally:
@@ -108,8 +130,14 @@ def main() -> int:
     p50 = statistics.median(lat_ms) if lat_ms else float("nan")
     p95 = lat_ms[int(0.95 * (len(lat_ms) - 1))] if lat_ms else float("nan")
     print(f"profile={args.profile} clients={args.clients} seconds={wall:.1f} cpus={os.cpu_count()}")
-    print(f"{'requests':>10} {'errors':>7} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'peak RSS MB':>12}")
-    print(f"{len(lat):>10} {len(errors):>7} {len(lat) / wall:>7.2f} {p50:>8.0f} {p95:>8.0f} {rss:>12.0f}")
+    print(
+        f"{'requests':>10} {'errors':>7} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8}"
+        f" {'peak RSS MB':>12}"
+    )
+    print(
+        f"{len(lat):>10} {len(errors):>7} {len(lat) / wall:>7.2f} {p50:>8.0f} {p95:>8.0f}"
+        f" {rss:>12.0f}"
+    )
     for e in errors[:5]:
         print("error:", e)
     return 0 if not errors else 1

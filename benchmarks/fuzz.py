@@ -16,13 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fuzzing import check_one, mutations, seed_corpus  # noqa: E402
-
-from synthcheck.engine.detector import Detector  # noqa: E402
+from fuzzing import check_one, mutations, seed_corpus
+from synthcheck.engine.detector import Detector
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--save", type=Path, default=None, help="folder to keep crashing inputs in")
@@ -46,7 +47,10 @@ def main() -> int:
                     args.save.mkdir(parents=True, exist_ok=True)
                     (args.save / f"crash_{len(findings):03d}_{name}").write_bytes(data)
     wall = time.monotonic() - t0
-    print(f"seeds={len(seeds)} inputs={runs} seconds={wall:.0f} inputs/s={runs / wall:.1f} findings={len(findings)}")
+    print(
+        f"seeds={len(seeds)} inputs={runs} seconds={wall:.0f} inputs/s={runs / wall:.1f}"
+        f" findings={len(findings)}"
+    )
     for name, problem in findings[:20]:
         print(f"  {name}: {problem}")
     return 1 if findings else 0

@@ -15,8 +15,13 @@ import pytest
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Keep Chromium off the (closed) network entirely.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -68,7 +73,8 @@ def browser_page(base_url: str) -> Iterator[tuple[Any, list[str]]]:
 
 def assert_only_local_requests(requested: list[str], base_url: str) -> None:
     foreign = [
-        u for u in requested
+        u
+        for u in requested
         if not (u.startswith(base_url + "/") or u == base_url or u.startswith(("blob:", "data:")))
     ]
     assert not foreign, f"the page requested other hosts: {foreign}"

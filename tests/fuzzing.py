@@ -24,7 +24,6 @@ from synthcheck.engine.detector import Detector
 from synthcheck.errors import SynthcheckError
 
 
-
 def _codes(cls: type[SynthcheckError]) -> set[str]:
     out = {cls.code}
     for sub in cls.__subclasses__():
@@ -35,7 +34,8 @@ def _codes(cls: type[SynthcheckError]) -> set[str]:
 KNOWN_ERROR_CODES = _codes(SynthcheckError)
 
 A1111 = (
-    "portrait of a cat\nNegative prompt: lowres\nSteps: 30, Sampler: DPM++ 2M Karras, CFG scale: 7, "
+    "portrait of a cat\nNegative prompt: lowres\nSteps: 30, Sampler: DPM++ 2M Karras, "
+    "CFG scale: 7, "
     "Seed: 42, Size: 64x48, Model hash: 31e35c80fc, Model: sd_xl_base_1.0"
 )
 XMP = (
@@ -69,7 +69,11 @@ def seed_corpus() -> dict[str, bytes]:
     exif.get_ifd(0x8769)[0x9286] = b"UNICODE\x00" + A1111.encode("utf-16-be")
     info = PngImagePlugin.PngInfo()
     info.add_text("parameters", A1111)
-    info.add_text("prompt", '{"4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "flux1-dev.safetensors"}}}')
+    info.add_text(
+        "prompt",
+        '{"4": {"class_type": "CheckpointLoaderSimple", '
+        '"inputs": {"ckpt_name": "flux1-dev.safetensors"}}}',
+    )
     info.add_itxt("XML:com.adobe.xmp", XMP)
     seeds = {
         "a.jpg": _save(im, "JPEG", quality=90, exif=exif.tobytes(), xmp=XMP.encode()),
@@ -129,7 +133,11 @@ def _png_chunk(rng: random.Random, data: bytes) -> bytes:
 
 
 MUTATORS: list[Callable[[random.Random, bytes], bytes]] = [
-    _flip_bytes, _truncate, _splice, _interesting_ints, _png_chunk,
+    _flip_bytes,
+    _truncate,
+    _splice,
+    _interesting_ints,
+    _png_chunk,
 ]
 
 
@@ -145,14 +153,14 @@ def mutations(seeds: dict[str, bytes], rng: random.Random) -> Iterator[tuple[str
         yield name, data
 
 
-class _Hang(Exception):
+class _HangError(Exception):
     pass
 
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     def _raise(signum: int, frame: object) -> None:
-        raise _Hang
+        raise _HangError
 
     old = signal.signal(signal.SIGALRM, _raise)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -176,7 +184,7 @@ def check_one(detector: Detector, path: Path, data: bytes, *, seconds: float = 1
     try:
         with time_limit(seconds):
             result = detector.scan_file(path)
-    except _Hang:
+    except _HangError:
         return f"took longer than {seconds} s"
     except Exception as exc:
         return f"uncaught {type(exc).__name__}: {exc}"

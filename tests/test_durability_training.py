@@ -45,7 +45,9 @@ def test_kill_during_training_keeps_previous_model(tmp_path: Path) -> None:
         before = project.review(limit=None)
     proc = subprocess.Popen(
         [sys.executable, "-c", SCRIPT, str(home)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         assert proc.stdout is not None

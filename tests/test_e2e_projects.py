@@ -30,7 +30,9 @@ def test_training_flow_and_review_grid(tmp_path: Path) -> None:
         page.wait_for_selector("#upload-folder")
         # a folder-per-label upload: sub-folders named like labels label their files
         page.set_input_files("#upload-folder", str(data))
-        expect(page.locator("#project-status")).to_have_text(re.compile(r"^Added 24"), timeout=120_000)
+        expect(page.locator("#project-status")).to_have_text(
+            re.compile(r"^Added 24"), timeout=120_000
+        )
         page.click("#train")
         page.wait_for_selector("#cv-table", timeout=180_000)
         table = page.inner_text("#cv-table")

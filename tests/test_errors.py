@@ -23,7 +23,9 @@ ALL_ERRORS = [
 @pytest.mark.parametrize("cls", ALL_ERRORS, ids=lambda c: c.__name__)
 def test_every_error_derives_from_base_and_is_documented(cls: type[Exception]) -> None:
     assert issubclass(cls, SynthcheckError)
-    assert cls.__name__ in (errors.__doc__ or ""), f"{cls.__name__} missing from the documented tree"
+    assert cls.__name__ in (errors.__doc__ or ""), (
+        f"{cls.__name__} missing from the documented tree"
+    )
     assert isinstance(cls.code, str) and cls.code  # type: ignore[attr-defined]
 
 

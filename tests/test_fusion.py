@@ -9,7 +9,12 @@ from synthcheck.results import SignalResult
 
 def _sig(verdict: str, decisive: bool = False, score: float = 0.5) -> SignalResult:
     return SignalResult(
-        name="x", kind="provenance", verdict=verdict, score=score, summary="", decisive=decisive  # type: ignore[arg-type]
+        name="x",
+        kind="provenance",
+        verdict=verdict,
+        score=score,
+        summary="",
+        decisive=decisive,  # type: ignore[arg-type]
     )
 
 
@@ -28,7 +33,8 @@ def test_decisive_ai_provenance_wins_over_pixels() -> None:
 
 
 @pytest.mark.parametrize(
-    ("p", "expected"), [(0.0, "real"), (0.3, "real"), (0.31, "unsure"), (0.69, "unsure"), (0.7, "ai"), (1.0, "ai")]
+    ("p", "expected"),
+    [(0.0, "real"), (0.3, "real"), (0.31, "unsure"), (0.69, "unsure"), (0.7, "ai"), (1.0, "ai")],
 )
 def test_pixel_probability_bands(p: float, expected: str) -> None:
     assert fuse([], p)[0] == expected

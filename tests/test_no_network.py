@@ -48,8 +48,12 @@ def _images(folder: Path) -> Path:
     rng = np.random.default_rng(3)
     info = PngImagePlugin.PngInfo()
     info.add_text("parameters", "a cat\nSteps: 20, Sampler: Euler, Seed: 1, Model: sd_xl_base_1.0")
-    Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(folder / "a.png", pnginfo=info)
-    Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(folder / "b.jpg", quality=90)
+    Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(
+        folder / "a.png", pnginfo=info
+    )
+    Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(
+        folder / "b.jpg", quality=90
+    )
     return folder
 
 
@@ -92,7 +96,9 @@ def test_scan_works_without_any_network(tmp_path: Path) -> None:
     files = [str(p) for p in sorted(folder.iterdir())]
     proc = subprocess.run(
         ["unshare", "-n", "--", sys.executable, "-c", code, *files],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == '["ai", "unsure"]'
@@ -104,36 +110,14 @@ ip link set lo up
 export SYNTHCHECK_HOME="$WORK/home"
 py="$PYTHON"
 # scan (provenance + default pixel model when installed), JSONL to a file
-$py -m synthcheck.cli.main scan "$WORK/imgs" --format jsonl --output "$WORK/scan.jsonl" --quiet --workers 1
+$py -m synthcheck.cli.main scan "$WORK/imgs" --format jsonl --output "$WORK/scan.jsonl" \
+    --quiet --workers 1
 # a training run on a tiny project
 $py -m synthcheck.cli.main project create p --features artifacts >/dev/null
 $py -m synthcheck.cli.main project import p "$WORK/data" >/dev/null
 $py -m synthcheck.cli.main project train p --folds 3 --format json > "$WORK/train.json"
 # the server's detect flow over loopback, inside the namespace
-$py - <<'PY'
-import json, os, socket, subprocess, sys, time, urllib.request, uuid
-work = os.environ["WORK"]
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
-server = subprocess.Popen([sys.executable, "-m", "synthcheck.cli.main", "serve", "--port", str(port), "--profile", "provenance"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-try:
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1); break
-        except OSError:
-            time.sleep(0.1)
-    boundary = uuid.uuid4().hex
-    data = open(os.path.join(work, "imgs", "a.png"), "rb").read()
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.png\"\r\n"
-            f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/detect", data=body,
-                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    out = json.load(urllib.request.urlopen(req, timeout=120))
-    json.dump(out, open(os.path.join(work, "serve.json"), "w"))
-finally:
-    server.terminate(); server.wait(timeout=30)
-PY
+$py "$TESTS/netns_serve_check.py"
 """
 
 
@@ -146,10 +130,18 @@ def test_scan_training_and_server_work_inside_a_netns_without_network(tmp_path: 
 
     _images(tmp_path / "imgs")
     make_dataset(tmp_path / "data", n=8)
-    env = {**os.environ, "WORK": str(tmp_path), "PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "WORK": str(tmp_path),
+        "PYTHON": sys.executable,
+        "TESTS": str(Path(__file__).parent),
+    }
     proc = subprocess.run(
         ["unshare", "-n", "--", "bash", "-c", NETNS_SCRIPT],
-        capture_output=True, text=True, timeout=600, env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [json.loads(line) for line in (tmp_path / "scan.jsonl").read_text().splitlines()]

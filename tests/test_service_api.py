@@ -45,7 +45,9 @@ def _png(red: int, size: tuple[int, int] = (48, 32)) -> bytes:
 @pytest.fixture
 def client() -> TestClient:
     det = Detector(pixel_model=_RedModel())
-    return TestClient(create_app(ServiceSettings(max_files=3, max_upload_bytes=200_000), detector=det))
+    return TestClient(
+        create_app(ServiceSettings(max_files=3, max_upload_bytes=200_000), detector=det)
+    )
 
 
 def test_health_signals_models(client: TestClient) -> None:
@@ -74,7 +76,9 @@ def test_detect_many_files_follows_scan_contract(client: TestClient) -> None:
 
 def test_heatmap_png_is_served_after_detect(client: TestClient) -> None:
     pytest.importorskip("synthcheck.pixel.heatmap")
-    r = client.post("/api/v1/detect?heatmap=true", files=[("files", ("a.png", _png(200), "image/png"))])
+    r = client.post(
+        "/api/v1/detect?heatmap=true", files=[("files", ("a.png", _png(200), "image/png"))]
+    )
     url = r.json()["results"][0]["heatmap_url"]
     png = client.get(url)
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
@@ -134,7 +138,9 @@ def test_internal_errors_do_not_leak_tracebacks() -> None:
         def predict(self, image: LoadedImage) -> _Prediction:
             raise RuntimeError("secret internal detail")
 
-    c = TestClient(create_app(detector=Detector(pixel_model=_Exploding())), raise_server_exceptions=False)
+    c = TestClient(
+        create_app(detector=Detector(pixel_model=_Exploding())), raise_server_exceptions=False
+    )
     r = c.post("/api/v1/detect", files=[("files", ("a.png", _png(1), "image/png"))])
     assert r.status_code == 500
     assert "secret" not in r.text and "Traceback" not in r.text
@@ -142,7 +148,12 @@ def test_internal_errors_do_not_leak_tracebacks() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("../../etc/passwd", "passwd"), ("C:\\Users\\x\\a.jpg", "a.jpg"), ("", "upload"), ("a\x00b.png", "ab.png")],
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\x\\a.jpg", "a.jpg"),
+        ("", "upload"),
+        ("a\x00b.png", "ab.png"),
+    ],
 )
 def test_upload_names_never_become_paths(raw: str, expected: str) -> None:
     assert display_name(raw) == expected

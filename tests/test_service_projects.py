@@ -59,7 +59,11 @@ def test_project_lifecycle_over_http(client: TestClient) -> None:
     assert dup["merged_duplicates"] == 2 and dup["added"] == 0
     _upload(client, "web", "ai", range(10_100, 10_102), None)  # unlabelled
 
-    bad = client.post("/api/v1/projects/web/images", files=[("files", ("x.png", _png("real", 99), "image/png"))], data={"label": "cat"})
+    bad = client.post(
+        "/api/v1/projects/web/images",
+        files=[("files", ("x.png", _png("real", 99), "image/png"))],
+        data={"label": "cat"},
+    )
     assert bad.status_code == 400 and "cat" in bad.json()["detail"]
 
     job = client.post("/api/v1/projects/web/train?folds=3").json()
@@ -87,10 +91,13 @@ def test_project_lifecycle_over_http(client: TestClient) -> None:
     thumb = client.get(f"/api/v1/projects/web/images/{target}/thumbnail?size=64")
     assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
 
-    pred = client.post("/api/v1/projects/web/predict", files=[
-        ("files", ("new_ai.png", _png("ai", 10_500), "image/png")),
-        ("files", ("new_real.png", _png("real", 500), "image/png")),
-    ]).json()["results"]
+    pred = client.post(
+        "/api/v1/projects/web/predict",
+        files=[
+            ("files", ("new_ai.png", _png("ai", 10_500), "image/png")),
+            ("files", ("new_real.png", _png("real", 500), "image/png")),
+        ],
+    ).json()["results"]
     assert [p["path"] for p in pred] == ["new_ai.png", "new_real.png"]
     assert pred[0]["p_ai"] > pred[1]["p_ai"]
     assert any(s["name"] == "project:web" for s in pred[0]["signals"])

@@ -3,6 +3,9 @@
 The public API is exactly what ``__all__`` lists; everything else is internal and may change.
 """
 
+from typing import TYPE_CHECKING, Any
+
+from synthcheck.engine.build import build_detector
 from synthcheck.engine.detector import Detector, PixelModel, PixelPrediction
 from synthcheck.errors import (
     BackboneError,
@@ -22,25 +25,70 @@ from synthcheck.errors import (
     UnsupportedFormatError,
 )
 from synthcheck.fusion.rules import Thresholds
-from synthcheck.intake.decode import load_image
+from synthcheck.intake.decode import load_image, load_image_bytes
 from synthcheck.intake.image import ContainerMetadata, LoadedImage
 from synthcheck.results import ErrorInfo, Evidence, ScanResult, SignalResult
 from synthcheck.signals.base import Signal
 from synthcheck.signals.registry import create_signal, list_signals, register_signal
 
+if TYPE_CHECKING:
+    from synthcheck.backbones import Backbone, create_backbone, list_backbones
+    from synthcheck.engine.batch import scan
+    from synthcheck.evaluation import (
+        CalibrationProfile,
+        EvaluationReport,
+        calibrate_model,
+        evaluate_model,
+        load_profile,
+    )
+    from synthcheck.pixel import create_pixel_model
+    from synthcheck.training import ImageClassifier, Project
+
 __version__ = "0.1.0"
 
+# Heavier parts (ONNX Runtime, scikit-learn) load on first use, so `import synthcheck` stays cheap.
+_LAZY = {
+    "Backbone": "synthcheck.backbones",
+    "create_backbone": "synthcheck.backbones",
+    "list_backbones": "synthcheck.backbones",
+    "scan": "synthcheck.engine.batch",
+    "CalibrationProfile": "synthcheck.evaluation",
+    "EvaluationReport": "synthcheck.evaluation",
+    "calibrate_model": "synthcheck.evaluation",
+    "evaluate_model": "synthcheck.evaluation",
+    "load_profile": "synthcheck.evaluation",
+    "create_pixel_model": "synthcheck.pixel",
+    "ImageClassifier": "synthcheck.training",
+    "Project": "synthcheck.training",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'synthcheck' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    "Backbone",
     "BackboneError",
     "BackboneNotInstalledError",
+    "CalibrationProfile",
     "ConfigError",
     "ContainerMetadata",
     "CorruptImageError",
     "DataError",
     "Detector",
     "ErrorInfo",
+    "EvaluationReport",
     "Evidence",
     "FileUnreadableError",
+    "ImageClassifier",
     "ImageTooLargeError",
     "InputError",
     "LoadedImage",
@@ -48,6 +96,7 @@ __all__ = [
     "NotAnImageError",
     "PixelModel",
     "PixelPrediction",
+    "Project",
     "ProjectError",
     "ScanResult",
     "ScanTimeoutError",
@@ -58,8 +107,17 @@ __all__ = [
     "TruncatedImageError",
     "UnsupportedFormatError",
     "__version__",
+    "build_detector",
+    "calibrate_model",
+    "create_backbone",
+    "create_pixel_model",
     "create_signal",
+    "evaluate_model",
+    "list_backbones",
     "list_signals",
     "load_image",
+    "load_image_bytes",
+    "load_profile",
     "register_signal",
+    "scan",
 ]

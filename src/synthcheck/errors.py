@@ -101,9 +101,7 @@ class BackboneNotInstalledError(BackboneError):
     def __init__(self, name: str, install_command: str) -> None:
         self.name = name
         self.install_command = install_command
-        super().__init__(
-            f"backbone {name!r} is not installed; install it with: {install_command}"
-        )
+        super().__init__(f"backbone {name!r} is not installed; install it with: {install_command}")
 
 
 class ModelError(SynthcheckError):

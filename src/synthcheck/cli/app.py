@@ -30,13 +30,15 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     home: str | None = typer.Option(
-        None, "--home", help=f"Folder for projects and calibration profiles (env {HOME_ENV}).",
+        None,
+        "--home",
+        help=f"Folder for projects and calibration profiles (env {HOME_ENV}).",
         show_default=False,
     ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    """synthcheck: evidence that an image is AI-generated or camera-made, computed on this machine."""
+    """synthcheck: evidence that an image is AI-generated or camera-made, computed locally."""
     if home is not None:
         os.environ[HOME_ENV] = home

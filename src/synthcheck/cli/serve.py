@@ -12,7 +12,9 @@ __all__ = ["serve"]
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Address to bind; anything but loopback needs --token."),
+    host: str = typer.Option(
+        "127.0.0.1", help="Address to bind; anything but loopback needs --token."
+    ),
     port: int = typer.Option(8000, help="TCP port."),
     token: str | None = typer.Option(
         None, envvar="SYNTHCHECK_TOKEN", help="Bearer token required on every API route."
@@ -20,7 +22,9 @@ def serve(
     insecure: bool = typer.Option(
         False, "--insecure", help="Allow a non-loopback bind without a token (anyone can upload)."
     ),
-    profile: str = typer.Option("auto", help="Pixel-model profile: auto, fast, thorough, provenance."),
+    profile: str = typer.Option(
+        "auto", help="Pixel-model profile: auto, fast, thorough, provenance."
+    ),
     calibration: str | None = typer.Option(None, help="Calibration profile name (see calibrate)."),
     max_upload_mb: int = typer.Option(50, help="Largest request body accepted, in MiB."),
     max_files: int = typer.Option(32, help="Most files accepted in one request."),
@@ -34,9 +38,15 @@ def serve(
 
     try:
         settings = ServiceSettings(
-            host=host, port=port, token=token, insecure=insecure, profile=profile,
-            calibration=calibration, max_upload_bytes=max_upload_mb * 1024 * 1024,
-            max_files=max_files, workers=workers,
+            host=host,
+            port=port,
+            token=token,
+            insecure=insecure,
+            profile=profile,
+            calibration=calibration,
+            max_upload_bytes=max_upload_mb * 1024 * 1024,
+            max_files=max_files,
+            workers=workers,
         )
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -1,4 +1,4 @@
-"""The engine: intake → signals → fusion for one file. Every front end (CLI, API, server) uses it."""
+"""The engine: intake → signals → fusion for one file. Every front end uses it."""
 
 from __future__ import annotations
 

@@ -23,7 +23,9 @@ from synthcheck.service.state import ServiceState
 __all__ = ["create_app"]
 
 
-def create_app(settings: ServiceSettings | None = None, *, detector: Detector | None = None) -> FastAPI:
+def create_app(
+    settings: ServiceSettings | None = None, *, detector: Detector | None = None
+) -> FastAPI:
     """Build the app. ``detector`` replaces the one built from ``settings`` (tests, embedding)."""
     settings = settings or ServiceSettings()
 
@@ -40,7 +42,9 @@ def create_app(settings: ServiceSettings | None = None, *, detector: Detector | 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 1024 * 1024)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
             allow_headers=["Authorization"],
         )
 
@@ -80,7 +84,8 @@ def create_app(settings: ServiceSettings | None = None, *, detector: Detector | 
         if request.url.path in ("/", "/static/index.html"):
             response.headers.setdefault(
                 "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'",
+                "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+                "script-src 'self'",
             )
         return response
 

@@ -33,8 +33,11 @@ def _scan_one(state: ServiceState, path: Path, name: str, heatmap: bool) -> dict
         image = load_image(path, max_pixels=detector.max_pixels)
     except InputError as exc:
         result = ScanResult(
-            path=name, verdict="error", error=ErrorInfo(exc.code, f"{name}: {exc.reason}"),
-            detector=detector.name, seconds=time.perf_counter() - start,
+            path=name,
+            verdict="error",
+            error=ErrorInfo(exc.code, f"{name}: {exc.reason}"),
+            detector=detector.name,
+            seconds=time.perf_counter() - start,
         )
         return result.to_dict()
     image.path = name

@@ -32,8 +32,13 @@ class Job:
         if self.started is not None:
             elapsed = round((self.finished or now) - self.started, 3)
         return {
-            "id": self.id, "kind": self.kind, "subject": self.subject, "state": self.state,
-            "elapsed_seconds": elapsed, "result": self.result, "error": self.error,
+            "id": self.id,
+            "kind": self.kind,
+            "subject": self.subject,
+            "state": self.state,
+            "elapsed_seconds": elapsed,
+            "result": self.result,
+            "error": self.error,
         }
 
 
@@ -55,7 +60,8 @@ class JobRegistry:
             while len(self._jobs) > self.keep:
                 oldest = min(
                     (j for j in self._jobs.values() if j.state in ("done", "failed")),
-                    key=lambda j: j.created, default=None,
+                    key=lambda j: j.created,
+                    default=None,
                 )
                 if oldest is None:
                     break

@@ -5,7 +5,6 @@ store (the request's temporary files are removed afterwards)."""
 from __future__ import annotations
 
 import io
-import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -125,7 +124,9 @@ async def upload_images(
     home = state.settings.home
     with upload_area() as area:
         saved = await save_uploads(
-            files, area, max_files=state.settings.max_files,
+            files,
+            area,
+            max_files=state.settings.max_files,
             max_bytes=state.settings.max_upload_bytes,
         )
         items = []
@@ -134,7 +135,7 @@ async def upload_images(
             folder = area / uuid.uuid4().hex
             folder.mkdir()
             named = folder / item.name
-            os.replace(item.path, named)
+            item.path.replace(named)
             items.append(ImportItem(str(named), label or None))
 
         def work() -> dict[str, Any]:
@@ -213,7 +214,9 @@ async def remove(request: Request, name: str, sha256: str) -> Response:
     responses={200: {"content": {"image/jpeg": {}}}},
     summary="A small JPEG of a project image",
 )
-async def thumbnail(request: Request, name: str, sha256: str, size: int = Query(256, ge=32, le=1024)) -> Response:
+async def thumbnail(
+    request: Request, name: str, sha256: str, size: int = Query(256, ge=32, le=1024)
+) -> Response:
     home = _home(request)
 
     def work() -> bytes:
@@ -236,12 +239,16 @@ async def thumbnail(request: Request, name: str, sha256: str, size: int = Query(
 
 
 @router.post("/projects/{name}/predict", summary="Scan images with the project's model")
-async def predict(request: Request, name: str, files: list[UploadFile] = File(...)) -> dict[str, Any]:
+async def predict(
+    request: Request, name: str, files: list[UploadFile] = File(...)
+) -> dict[str, Any]:
     state = _state(request)
     home = state.settings.home
     with upload_area() as area:
         saved = await save_uploads(
-            files, area, max_files=state.settings.max_files,
+            files,
+            area,
+            max_files=state.settings.max_files,
             max_bytes=state.settings.max_upload_bytes,
         )
 

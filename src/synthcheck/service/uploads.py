@@ -6,7 +6,6 @@ original name is kept only as a label (stripped of any directory part) for the r
 
 from __future__ import annotations
 
-import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -41,7 +40,7 @@ def display_name(raw: str | None) -> str:
 def upload_area() -> Iterator[Path]:
     """A private temporary folder, removed with everything in it on exit."""
     with tempfile.TemporaryDirectory(prefix="synthcheck-upload-") as tmp:
-        os.chmod(tmp, 0o700)
+        Path(tmp).chmod(0o700)
         yield Path(tmp)
 
 
@@ -59,7 +58,7 @@ async def save_uploads(
     total = 0
     for upload in files:
         name = display_name(upload.filename)
-        ext = os.path.splitext(name)[1].lower()[:10]
+        ext = Path(name).suffix.lower()[:10]
         target = area / f"{uuid.uuid4().hex}{ext if ext.isascii() else ''}"
         size = 0
         with target.open("wb") as out:
