@@ -45,6 +45,11 @@ from synthcheck.results import ScanResult
 
 __all__ = ["scan"]
 
+#: Below this many files a scan runs in-process unless --workers is given.
+SMALL_SCAN = 64
+#: The reader of stdout went away (128 + SIGPIPE, the shell convention).
+EXIT_BROKEN_PIPE = 141
+
 _SUFFIX_FORMATS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -285,6 +290,9 @@ def scan(
                 writer = JsonlWriter(sys.stdout)
             else:
                 writer = CsvWriter(sys.stdout)
+            todo = [f for f in files if store is None or not store.is_done(f)]
+            if workers is None and cluster is None and len(todo) < SMALL_SCAN:
+                n_workers = 1  # starting a pool would cost more than it saves
             executor: Executor = make_executor(
                 config, workers=n_workers, cluster=cluster, detector=detector
             )
@@ -296,7 +304,6 @@ def scan(
         if n_workers > 1 or cluster is not None:
             del detector  # the workers build their own
 
-        todo = [f for f in files if store is None or not store.is_done(f)]
         table_on_terminal = (
             writer is not None and isinstance(writer, TableWriter) and (output is None)
         )
@@ -326,6 +333,10 @@ def scan(
                         advance(1)
             except KeyboardInterrupt:
                 interrupted = True
+            except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                raise typer.Exit(EXIT_BROKEN_PIPE) from None
         summary.seconds = time.perf_counter() - started
         if interrupted:
             kept = f"; {summary.total} results kept in {output}" if output is not None else ""
