@@ -406,3 +406,12 @@ def test_calibration_records_the_profile_that_loaded() -> None:
     assert concrete_spec("thorough", fast) == "thorough"  # type: ignore[arg-type]
     assert concrete_spec("auto", SmoothnessModel()) == "auto"
     assert concrete_spec("project:cats", SmoothnessModel()) == "project:cats"
+
+
+def test_unknown_project_model(runner: CliRunner, tmp_path: Path) -> None:
+    real, ai = make_set(tmp_path, n=2)
+    result = runner.invoke(
+        app, ["evaluate", "--real", str(real), "--ai", str(ai), "--model", "project:nope"]
+    )
+    assert result.exit_code == 1
+    assert "nope" in _plain(result.output)

@@ -52,14 +52,9 @@ def resolve_model(spec: str) -> PixelModel:
 
 
 def _project_model(name: str) -> PixelModel:
-    try:
-        training = importlib.import_module("synthcheck.training")
-    except ImportError as exc:
-        raise ModelError(f"project models are not available in this installation: {exc}") from exc
-    loader = getattr(training, "load_project_model", None)
-    if loader is None:
-        raise ModelError("this installation's synthcheck.training offers no project model loader")
-    model: PixelModel = loader(name)
+    from synthcheck.training import load_project_model
+
+    model: PixelModel = load_project_model(name)
     return model
 
 
