@@ -164,13 +164,13 @@ class TrainedModel:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 meta = json.loads(zf.read("model.json"))
+                if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                    raise ModelError(f"{source}: not a synthcheck project model file")
                 npz_bytes = zf.read("arrays.npz")
             with np.load(io.BytesIO(npz_bytes), allow_pickle=False) as npz:
                 arrays = {k: np.asarray(npz[k], dtype=np.float64) for k in npz.files}
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
             raise ModelError(f"{source}: not a synthcheck project model ({exc})") from exc
-        if meta.get("format") != FORMAT:
-            raise ModelError(f"{source}: not a synthcheck project model file")
         if int(meta.get("format_version", 0)) > FORMAT_VERSION:
             raise ModelError(f"{source}: written by a newer synthcheck; upgrade to load it")
         try:
