@@ -5,8 +5,10 @@ time, peak RSS.
 
 Each backbone runs in its own process so that its peak RSS is its own. Crops are S x S (the
 backbone's input size: 224 for CLIP and Lite0, 260 for Lite2) of seeded noise; the networks'
-cost does not depend on content. The load time is with the rewritten CLIP graph already cached
-(the first load ever also rewrites it, timed separately as "first load").
+cost does not depend on content. "CPU ms/img" (user + system time of all threads) is less
+sensitive than wall time to other processes on a shared machine; on an idle machine with T
+threads, wall time is roughly CPU time / T. The load time is with the rewritten CLIP graph
+already cached (the first load ever also rewrites it, timed separately as "first load").
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ import numpy as np
 BATCHES = (1, 16)
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(name: str, repeats: int, threads: int | None) -> dict[str, Any]:
     """Run in the child process: figures for one backbone."""
     from synthcheck.backbones import create_backbone
@@ -39,12 +46,14 @@ def measure(name: str, repeats: int, threads: int | None) -> dict[str, Any]:
     out: dict[str, Any] = {"name": name, "input_size": s, "load_s": load_s}
     for batch in BATCHES:
         calls = max(BATCHES) // batch  # each round: the same number of images at every batch size
-        best = float("inf")
+        best = best_cpu = float("inf")
         for _ in range(max(repeats, 1)):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _cpu_seconds()
             for _ in range(calls):
                 bb.features(crops[:batch])
             best = min(best, (time.perf_counter() - t0) / (calls * batch))
+            best_cpu = min(best_cpu, (_cpu_seconds() - c0) / (calls * batch))
+        out[f"cpu_ms_per_image_b{batch}"] = best_cpu * 1000
         out[f"ms_per_image_b{batch}"] = best * 1000
         out[f"images_per_s_b{batch}"] = 1.0 / best
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -99,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
 
     header = (
         f"{'backbone':20s} {'size':>4s} {'load s':>7s} {'1st load':>8s} "
-        f"{'ms/img b1':>9s} {'img/s b1':>8s} {'ms/img b16':>10s} {'img/s b16':>9s} {'peak RSS':>9s}"
+        f"{'ms/img b1':>9s} {'img/s b1':>8s} {'ms/img b16':>10s} {'img/s b16':>9s} "
+        f"{'CPU ms/img b1/b16':>17s} {'peak RSS':>9s}"
     )
     print(header)
     print("-" * len(header))
@@ -109,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['name']:20s} {r['input_size']:4d} {r['load_s']:7.1f} {first} "
             f"{r['ms_per_image_b1']:9.1f} {r['images_per_s_b1']:8.1f} "
             f"{r['ms_per_image_b16']:10.1f} {r['images_per_s_b16']:9.1f} "
+            f"{r['cpu_ms_per_image_b1']:8.0f} /{r['cpu_ms_per_image_b16']:7.0f} "
             f"{r['peak_rss_mb']:7.0f} MB"
         )
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
