@@ -35,7 +35,14 @@ def make_images(folder: Path, n: int, size: int) -> list[str]:
     return paths
 
 
-def run(files: list[str], workers: int, config: ScanConfig, batch_size: int) -> float:
+def _cpu_seconds() -> float:
+    return time.process_time()
+
+
+def run(
+    files: list[str], workers: int, config: ScanConfig, batch_size: int
+) -> tuple[float, float, float]:
+    """files/s, worker CPU ms per file, client + scheduler CPU ms per file."""
     from distributed import Client, LocalCluster
 
     with (
@@ -53,11 +60,15 @@ def run(files: list[str], workers: int, config: ScanConfig, batch_size: int) -> 
         # warm up every worker (its detector is built on first use)
         warm = [files[:1]] * (4 * workers)
         list(executor.map_unordered(warm))
+        worker_cpu = sum(client.run(_cpu_seconds).values())
+        local_cpu = time.process_time()
         start = time.perf_counter()
         n = sum(1 for _ in executor.map_unordered(batched(files, batch_size)))
         rate = n / (time.perf_counter() - start)
+        worker_ms = 1000 * (sum(client.run(_cpu_seconds).values()) - worker_cpu) / n
+        local_ms = 1000 * (time.process_time() - local_cpu) / n
         executor.close()
-        return rate
+        return rate, worker_ms, local_ms
 
 
 def main() -> None:
@@ -74,10 +85,16 @@ def main() -> None:
             f"Dask LocalCluster on 127.0.0.1, {args.files} JPEGs {args.size}x{args.size}, "
             f"profile {args.profile}, batches of {args.batch_size}, {os.cpu_count()} CPUs"
         )
-        one = run(files, 1, config, args.batch_size)
-        print(f"1 worker : {one:8.1f} files/s")
-        two = run(files, 2, config, args.batch_size)
-        print(f"2 workers: {two:8.1f} files/s  ({two / one:.2f}x; target >= 1.8x)")
+        print(
+            f"{'workers':<8} {'files/s':>8} {'worker CPU ms/file':>19} {'client CPU ms/file':>19}"
+        )
+        one, w1, c1 = run(files, 1, config, args.batch_size)
+        print(f"{1:<8} {one:8.1f} {w1:19.2f} {c1:19.2f}")
+        two, w2, c2 = run(files, 2, config, args.batch_size)
+        print(f"{2:<8} {two:8.1f} {w2:19.2f} {c2:19.2f}")
+        print(f"speed-up with 2 workers: {two / one:.2f}x (target >= 1.8x)")
+        load = os.getloadavg()[0]
+        print(f"load average during the run: {load:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -206,6 +206,7 @@ def test_resume_refuses_another_detector(tmp_path: Path) -> None:
     assert "some-other-model/v9" in again.stderr and "--no-resume" in again.stderr
 
 
+@pytest.mark.slow
 def test_kill_9_midway_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     images = tmp_path / "in"
     files = many_images(images, 300, size=(256, 256))  # big enough for the watermark decoder
@@ -347,3 +348,34 @@ def test_readme_samples(tmp_path: Path) -> None:
         "camera-exif.jpg": "unsure",
         "plain-photo.jpg": "unsure",
     }
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_results_and_stops_the_workers(tmp_path: Path) -> None:
+    psutil = pytest.importorskip("psutil")
+    images = tmp_path / "in"
+    files = many_images(images, 300, size=(256, 256))
+    out = tmp_path / "out.csv"
+    args = [sys.executable, "-m", "synthcheck.cli.main", "scan", "--profile", "provenance"]
+    args += ["--workers", "2", str(images), "-o", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    workers: list[Any] = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.read_bytes().count(b"\n") >= 11:
+            workers = psutil.Process(proc.pid).children(recursive=True)
+            break
+        time.sleep(0.01)
+    assert workers, "the scan ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "run the same command to resume" in stderr
+    _, alive = psutil.wait_procs(workers, timeout=15)
+    assert not alive  # the pool was shut down with the scan
+    kept = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert 10 <= len(kept) < len(files)
+    resumed = cli("scan", "--profile", "provenance", str(images), "-o", str(out))
+    assert resumed.returncode == 0, resumed.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert sorted(Path(r["path"]).name for r in rows) == sorted(f.name for f in files)

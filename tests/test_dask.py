@@ -18,6 +18,7 @@ from synthcheck.engine.executor import DaskExecutor, ScanConfig, SerialExecutor
 from synthcheck.errors import ConfigError
 
 distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow
 
 CONFIG = ScanConfig(profile="provenance")
 
