@@ -61,3 +61,15 @@ def test_launder_is_reproducible() -> None:
     b = launder(img, np.random.default_rng(5))
     np.testing.assert_array_equal(a, b)
     assert a.dtype == np.uint8 and a.ndim == 3
+
+
+def test_group_subset_equals_columns_of_full_set() -> None:
+    tiles = np.stack([_photo_like(ARTIFACT_TILE, ARTIFACT_TILE, seed=s) for s in range(3)])
+    full = tile_artifact_features(tiles)
+    names = artifact_feature_names()
+    for groups in (("spam",), ("spectral", "chroma")):
+        sub = tile_artifact_features(tiles, groups=groups)
+        idx = [names.index(n) for n in artifact_feature_names(groups)]
+        np.testing.assert_array_equal(sub, full[:, idx])
+    with pytest.raises(ValueError, match="unknown artifact feature groups"):
+        tile_artifact_features(tiles, groups=("bogus",))

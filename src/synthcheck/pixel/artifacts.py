@@ -24,7 +24,9 @@ laundered images (``scripts/train_default.py`` does).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,8 +36,10 @@ from synthcheck.pixel.tiling import TilePlan, extract_tiles
 __all__ = [
     "ARTIFACT_FEATURE_VERSION",
     "ARTIFACT_TILE",
+    "GROUPS",
     "artifact_feature_names",
     "artifact_features",
+    "feature_group",
     "tile_artifact_features",
 ]
 
@@ -45,6 +49,8 @@ ARTIFACT_TILE = 128
 ARTIFACT_MAX_TILES = 16
 
 _RADIAL_BINS = 10
+#: Feature groups in column order.
+GROUPS: tuple[str, ...] = ("spectral", "residual", "spam", "chroma")
 _T = 2  # truncation of the quantised residuals in the co-occurrences
 _EPS = 1e-8
 
@@ -88,20 +94,33 @@ def _spectral_layout(size: int) -> tuple[NDArray[np.float32], NDArray[np.intp], 
 
 
 @lru_cache(maxsize=1)
-def _names() -> tuple[str, ...]:
-    names = [f"radial_{i}" for i in range(_RADIAL_BINS)]
-    names += ["axis_energy"]
-    names += [f"peak_axis_p{p}" for p in (2, 4, 8)] + [f"peak_diag_p{p}" for p in (2, 4, 8)]
-    names += ["acorr_axis1", "acorr_diag1", "acorr_axis2", "kurtosis", "smoothness"]
-    names += [f"spam_pair_{i}" for i in range(_pair_classes()[1])]
-    names += [f"spam_triplet_{i}" for i in range(_triplet_classes()[1])]
-    names += ["chroma_corr_rg", "chroma_corr_gb", "chroma_corr_rb", "chroma_ratio"]
-    return tuple(names)
+def _group_names() -> dict[str, tuple[str, ...]]:
+    spectral = [f"radial_{i}" for i in range(_RADIAL_BINS)] + ["axis_energy"]
+    spectral += [f"peak_axis_p{p}" for p in (2, 4, 8)] + [f"peak_diag_p{p}" for p in (2, 4, 8)]
+    residual = ["acorr_axis1", "acorr_diag1", "acorr_axis2", "kurtosis", "smoothness"]
+    spam = [f"spam_pair_{i}" for i in range(_pair_classes()[1])]
+    spam += [f"spam_triplet_{i}" for i in range(_triplet_classes()[1])]
+    chroma = ["chroma_corr_rg", "chroma_corr_gb", "chroma_corr_rb", "chroma_ratio"]
+    return {
+        "spectral": tuple(spectral),
+        "residual": tuple(residual),
+        "spam": tuple(spam),
+        "chroma": tuple(chroma),
+    }
 
 
-def artifact_feature_names() -> tuple[str, ...]:
-    """Names of the artifact features, in column order."""
-    return _names()
+def artifact_feature_names(groups: Sequence[str] = GROUPS) -> tuple[str, ...]:
+    """Names of the artifact features of ``groups`` (all by default), in column order."""
+    table = _group_names()
+    return tuple(n for g in GROUPS if g in groups for n in table[g])
+
+
+def feature_group(name: str) -> str:
+    """The group (see :data:`GROUPS`) a feature name belongs to."""
+    for group, names in _group_names().items():
+        if name in names:
+            return group
+    raise ValueError(f"unknown artifact feature {name!r}")
 
 
 def _laplacian(x: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -133,13 +152,49 @@ def _cooc(codes: NDArray[np.intp], table: NDArray[np.intp], n_classes: int) -> N
     return out
 
 
-def tile_artifact_features(tiles: NDArray[np.uint8]) -> NDArray[np.float32]:
-    """Feature matrix (N x F, float32) of an ``N x S x S x 3`` uint8 tile stack."""
+def _spam(y: NDArray[np.float32]) -> list[NDArray[np.float32]]:
+    """SPAM-style co-occurrences of truncated differences (integer pixel steps, q = 1)."""
+    n = y.shape[0]
+    yi = np.rint(y).astype(np.int16)
+    k = 2 * _T + 1
+    dh = (np.clip(yi[:, :, 1:] - yi[:, :, :-1], -_T, _T) + _T).astype(np.intp)
+    dv = (np.clip(yi[:, 1:, :] - yi[:, :-1, :], -_T, _T) + _T).astype(np.intp)
+    ptable, pcls = _pair_classes()
+    pairs = np.concatenate(
+        [
+            (dh[:, :, :-1] * k + dh[:, :, 1:]).reshape(n, -1),
+            (dv[:, :-1] * k + dv[:, 1:]).reshape(n, -1),
+        ],
+        axis=1,
+    )
+    e2h = (np.clip(yi[:, :, :-2] - 2 * yi[:, :, 1:-1] + yi[:, :, 2:], -_T, _T) + _T).astype(np.intp)
+    e2v = (np.clip(yi[:, :-2] - 2 * yi[:, 1:-1] + yi[:, 2:], -_T, _T) + _T).astype(np.intp)
+    ttable, tcls = _triplet_classes()
+    trip = np.concatenate(
+        [
+            ((e2h[:, :, :-2] * k + e2h[:, :, 1:-1]) * k + e2h[:, :, 2:]).reshape(n, -1),
+            ((e2v[:, :-2] * k + e2v[:, 1:-1]) * k + e2v[:, 2:]).reshape(n, -1),
+        ],
+        axis=1,
+    )
+    return [_cooc(pairs, ptable, pcls), _cooc(trip, ttable, tcls)]
+
+
+def tile_artifact_features(
+    tiles: NDArray[np.uint8], *, groups: Sequence[str] = GROUPS
+) -> NDArray[np.float32]:
+    """Feature matrix (N x F, float32) of an ``N x S x S x 3`` uint8 tile stack; columns are
+    :func:`artifact_feature_names` of the same ``groups`` (all by default)."""
     if tiles.ndim != 4 or tiles.shape[3] != 3 or tiles.shape[1] != tiles.shape[2]:
         raise ValueError(f"expected N x S x S x 3 tiles, got shape {tiles.shape}")
-    n, size = tiles.shape[0], tiles.shape[1]
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        raise ValueError(f"unknown artifact feature groups {sorted(unknown)}; known: {GROUPS}")
     rgb = tiles.astype(np.float32)
     y = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # N x S x S
+    if tuple(groups) == ("spam",):  # the shipped head's features: skip everything else
+        return _finish(_spam(y))
+    n, size = tiles.shape[0], tiles.shape[1]
     window, bins, axis_mask = _spectral_layout(size)
 
     # Spectrum of the windowed Laplacian residual.
@@ -188,31 +243,7 @@ def tile_artifact_features(tiles: NDArray[np.uint8]) -> NDArray[np.float32]:
     yc = y - y.mean(axis=(1, 2), keepdims=True)
     smooth = 0.5 * np.log(var / ((yc**2).mean(axis=(1, 2)) + 1.0))
 
-    # SPAM-style co-occurrences of truncated differences (integer pixel steps, q = 1).
-    yi = np.rint(y).astype(np.int32)
-    k = 2 * _T + 1
-    dh = np.clip(yi[:, :, 1:] - yi[:, :, :-1], -_T, _T) + _T
-    dv = np.clip(yi[:, 1:, :] - yi[:, :-1, :], -_T, _T) + _T
-    ptable, pcls = _pair_classes()
-    pairs = np.concatenate(
-        [
-            (dh[:, :, :-1] * k + dh[:, :, 1:]).reshape(n, -1),
-            (dv[:, :-1] * k + dv[:, 1:]).reshape(n, -1),
-        ],
-        axis=1,
-    )
-    spam_pairs = _cooc(pairs, ptable, pcls)
-    e2h = np.clip(yi[:, :, :-2] - 2 * yi[:, :, 1:-1] + yi[:, :, 2:], -_T, _T) + _T
-    e2v = np.clip(yi[:, :-2] - 2 * yi[:, 1:-1] + yi[:, 2:], -_T, _T) + _T
-    ttable, tcls = _triplet_classes()
-    trip = np.concatenate(
-        [
-            ((e2h[:, :, :-2] * k + e2h[:, :, 1:-1]) * k + e2h[:, :, 2:]).reshape(n, -1),
-            ((e2v[:, :-2] * k + e2v[:, 1:-1]) * k + e2v[:, 2:]).reshape(n, -1),
-        ],
-        axis=1,
-    )
-    spam_trip = _cooc(trip, ttable, tcls)
+    spam = _spam(y)
 
     # Colour: correlation of the channels' residuals, and chroma vs luma residual strength.
     rc = _laplacian(np.moveaxis(rgb, 3, 1))[:, :, 2:-2, 2:-2]  # N x 3 x s x s
@@ -226,23 +257,27 @@ def tile_artifact_features(tiles: NDArray[np.uint8]) -> NDArray[np.float32]:
     chroma = rc[:, 2] - rc[:, 0]
     chroma_ratio = 0.5 * np.log(((chroma**2).mean(axis=(1, 2)) + _EPS) / var)
 
-    cols = [
-        radial,
-        axis_energy[:, None],
-        np.stack(peaks, axis=1),
-        np.stack([acorr_axis1, acorr_diag1, acorr_axis2, kurt, smooth], axis=1),
-        spam_pairs,
-        spam_trip,
-        np.stack([corr(0, 1), corr(1, 2), corr(0, 2), chroma_ratio], axis=1),
-    ]
+    parts = {
+        "spectral": [radial, axis_energy[:, None], np.stack(peaks, axis=1)],
+        "residual": [np.stack([acorr_axis1, acorr_diag1, acorr_axis2, kurt, smooth], axis=1)],
+        "spam": spam,
+        "chroma": [np.stack([corr(0, 1), corr(1, 2), corr(0, 2), chroma_ratio], axis=1)],
+    }
+    return _finish([c for g in GROUPS if g in groups for c in parts[g]])
+
+
+def _finish(cols: list[NDArray[Any]]) -> NDArray[np.float32]:
     feats = np.concatenate([np.asarray(c, dtype=np.float32) for c in cols], axis=1)
     clean: NDArray[np.float32] = np.nan_to_num(feats, nan=0.0, posinf=0.0, neginf=0.0)
     return clean
 
 
 def artifact_features(
-    pixels: NDArray[np.uint8], *, max_tiles: int = ARTIFACT_MAX_TILES
+    pixels: NDArray[np.uint8],
+    *,
+    max_tiles: int = ARTIFACT_MAX_TILES,
+    groups: Sequence[str] = GROUPS,
 ) -> tuple[NDArray[np.float32], TilePlan]:
     """Per-tile artifact features (N x F) of an H x W x 3 uint8 image and the tile plan."""
     tiles, plan = extract_tiles(pixels, tile=ARTIFACT_TILE, overlap=1.0, max_tiles=max_tiles)
-    return tile_artifact_features(tiles), plan
+    return tile_artifact_features(tiles, groups=groups), plan

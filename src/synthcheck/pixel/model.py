@@ -16,8 +16,10 @@ from synthcheck.errors import BackboneError, ConfigError, ModelError
 from synthcheck.intake.image import LoadedImage
 from synthcheck.pixel.artifacts import (
     ARTIFACT_FEATURE_VERSION,
+    GROUPS,
     artifact_feature_names,
     artifact_features,
+    feature_group,
 )
 from synthcheck.pixel.heads import LinearProbe, PlattCalibrator, StackedFusion, read_json
 from synthcheck.pixel.profiles import HEAD_BACKBONE, PROFILES, Profile
@@ -142,8 +144,11 @@ class DefaultPixelModel:
 
     # -- heads -------------------------------------------------------------------------------
     def _artifacts(self, head: _Head, pixels: NDArray[np.uint8]) -> _HeadOutput:
-        feats, plan = artifact_features(pixels, max_tiles=self.profile.artifact_tiles)
-        feats = feats[:, self._artifact_columns(head)]
+        groups, columns = self._artifact_columns(head)
+        feats, plan = artifact_features(
+            pixels, max_tiles=self.profile.artifact_tiles, groups=groups
+        )
+        feats = feats[:, columns]
         tile_logits = head.probe.decision_function(feats)
         top = head.probe.top_features(feats.mean(axis=0), head.columns)
         evidence = [
@@ -160,12 +165,15 @@ class DefaultPixelModel:
         return _HeadOutput(float(tile_logits.mean()), tile_logits, plan, evidence)
 
     @staticmethod
-    def _artifact_columns(head: _Head) -> list[int]:
-        names = artifact_feature_names()
+    def _artifact_columns(head: _Head) -> tuple[tuple[str, ...], list[int]]:
+        """The feature groups to compute for ``head`` and its columns among them."""
         try:
-            return [names.index(c) for c in head.columns]
+            wanted = {feature_group(c) for c in head.columns}
         except ValueError as exc:
             raise ModelError(f"artifact head uses a feature this synthcheck lacks: {exc}") from exc
+        groups = tuple(g for g in GROUPS if g in wanted)
+        names = artifact_feature_names(groups)
+        return groups, [names.index(c) for c in head.columns]
 
     def _backbone_probe(self, head: _Head, pixels: NDArray[np.uint8]) -> _HeadOutput:
         bb = self.backbones[HEAD_BACKBONE[head.name]]
