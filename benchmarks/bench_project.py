@@ -2,6 +2,9 @@
 
 Settings (skipped when ../shared/data is absent):
 
+With ``--home DIR`` the feature cache survives between runs (then the import time measures
+cached features, not extraction).
+
 * ``dev``      1,000 real + 1,000 fake from ``dev/`` sampled round-robin across generators and
                sources with a fixed seed. Targets: 5-fold CV per-class accuracy >= 98%,
                sweep + CV on cached features <= 5 s, import + features + train <= 60 s.
@@ -16,6 +19,7 @@ Usage: ``nice -n 10 python benchmarks/bench_project.py [--features efficientnet-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -52,11 +56,17 @@ def sample(root: Path, n_per_label: int, seed: int) -> list[tuple[str, str]]:
     return out
 
 
-def run_setting(name: str, items: list[tuple[str, str]], features: list[str]) -> dict[str, object]:
-    from synthcheck.training import Project
+def run_setting(
+    name: str, items: list[tuple[str, str]], features: list[str], home: str | None
+) -> dict[str, object]:
+    from synthcheck.errors import ProjectError
+    from synthcheck.training import Project, delete_project
     from synthcheck.training.sources import ImportItem
 
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = home or tmp
+        with contextlib.suppress(ProjectError):  # no earlier project of that name
+            delete_project(name, home=home)
         t0 = time.perf_counter()
         with Project.create(name, ["real", "ai"], extractors=features, home=home) as project:
             imp = project.import_items([ImportItem(p, lab) for p, lab in items])
@@ -88,6 +98,9 @@ def main() -> int:
     parser.add_argument("--settings", default="dev,cifar32")
     parser.add_argument("--n", type=int, default=1000, help="images per label")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--home", default=None,
+                        help="keep the store (and its feature cache) here between runs; "
+                        "default: a fresh temporary home, so features are computed")
     args = parser.parse_args()
     if not (SHARED / "dev" / "manifest.csv").is_file():
         print(f"skipped: shared data not found at {SHARED}")
@@ -98,7 +111,7 @@ def main() -> int:
     rows = []
     for setting in args.settings.split(","):
         items = sample(SHARED / setting, args.n, args.seed)
-        result = run_setting(setting, items, features)
+        result = run_setting(setting, items, features, args.home)
         rows.append(result)
         print(json.dumps(result), flush=True)
     print()

@@ -236,3 +236,33 @@ def test_copy_policy_keeps_training_possible(home: Path, data: Path) -> None:
     with Project.create("p", extractors=FEATURES, home=home) as p:
         p.import_label_folders(data, copy=True)
         assert all(r.blob and Path(r.blob).is_file() for r in p.images())
+
+
+def test_init_default_stacks_on_the_default_detector(home: Path, data: Path) -> None:
+    with _project(home, data) as p:
+        report = p.train(folds=4, init="default")
+        assert report.kept
+        assert any("CLIP" in note for note in report.notes)  # only the artifact head applies
+        model = p.trained_model()
+        assert model.head in ("ridge", "logistic", "svm", "mlp")
+        from synthcheck.errors import ConfigError
+
+        with pytest.raises(ConfigError, match="unknown init"):
+            p.train(init="imagenet")
+
+
+def test_init_default_needs_a_default_head(home: Path, data: Path) -> None:
+    pytest.importorskip("synthcheck.backbones")
+    from synthcheck.backbones import backbone_available
+
+    if not backbone_available("efficientnet-lite0"):
+        pytest.skip("efficientnet-lite0 is not installed")
+    with Project.create("e", extractors=["efficientnet-lite0"], home=home) as p:
+        p.import_label_folders(data)
+        from synthcheck.errors import ConfigError
+
+        with pytest.raises(ConfigError, match="needs the features of a default-detector head"):
+            p.train(folds=4, init="default")
+        report = p.train(folds=4)
+        assert report.chosen["feature_set"] == ["efficientnet-lite0:pooled"]
+        assert min(report.accuracy_per_class.values()) >= 0.9

@@ -11,7 +11,7 @@ Search, in stages (each stage uses the ranking of the one before, so the cost st
 2. ridge on combinations: the two best blocks, the best block plus the artifact features, and
    (with ``--init default``) the default detector's head logits alone and stacked on the best
    block;
-3. logistic regression and the linear SVM on the two best feature sets, the MLP on the best one.
+3. logistic regression on the two best feature sets, then the linear SVM and the MLP on the best.
 
 Selection: CV AUC for two labels (ties broken by balanced accuracy), balanced (macro) accuracy
 for more. The chosen configuration is refitted on every labelled image; its out-of-fold scores
@@ -352,12 +352,13 @@ def _run_sweep(
     for fs in dict.fromkeys(canonical):
         ev.evaluate(fs, "ridge" if "ridge" in heads else heads[0])
     best_two = ev.best_sets(2)
-    for fs in best_two:
-        for head in ("logistic", "svm"):
-            if head in heads:
-                ev.evaluate(fs, head)
-    if "mlp" in heads:
-        ev.evaluate(ev.best_sets(1)[0], "mlp")
+    if "logistic" in heads:
+        for fs in best_two:
+            ev.evaluate(fs, "logistic")
+    best = ev.best_sets(1)[0]
+    for head in ("svm", "mlp"):
+        if head in heads:
+            ev.evaluate(best, head)
 
     baseline_cand: Candidate | None = None
     if baseline is not None and all(name in z for name in baseline[0]):
