@@ -88,3 +88,22 @@ def test_errors_are_clear(env: Path) -> None:
     assert code == 2 and "at least two labels" in out
     code, out = run("project", "create", "q", "--features", "no-such-backbone")
     assert code == 2 and "unknown feature extractor" in out
+
+
+def test_import_unlabelled_and_list_file(env: Path, tmp_path: Path) -> None:
+    assert run("project", "create", "u", "--features", "artifacts")[0] == 0
+    code, out = run("project", "import", "u", str(env / "ai"), "--unlabelled")
+    assert code == 0 and "imported 10 new images (unlabelled 10)" in out
+    listing = tmp_path / "labels.csv"
+    listing.write_text("path,label\n" + "".join(
+        f"{p},{p.parent.name}\n" for p in sorted(env.rglob("*.png"))
+    ))
+    code, out = run("project", "import", "u", "--from", str(listing))
+    assert code == 0 and "10 duplicates merged" in out
+    code, out = run("project", "show", "u", "--format", "json")
+    info = json.loads(out)
+    assert info["per_label"] == {"real": 10, "ai": 10} and info["unlabelled"] == 0
+    code, out = run("project", "import", "u", str(env / "ai"), "--label", "ai", "--unlabelled")
+    assert code == 2 and "exclude each other" in out
+    code, out = run("project", "import", "u")
+    assert code == 2 and "either FOLDER or --from FILE" in out
