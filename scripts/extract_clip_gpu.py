@@ -149,10 +149,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--verify", action="store_true", help="compare with the ONNX backbone first")
     ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    ap.add_argument("--device", default=None, help="torch device (default: cuda when available)")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N images (smoke test)")
     args = ap.parse_args(argv)
 
-    net = TorchClip(args.onnx)
+    import torch
+
+    net = TorchClip(args.onnx, args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     images = [im for im in load_devpool(args.dev) if im.path.is_file()]
+    if args.limit:
+        images = images[: args.limit]
     version = args.version
     if args.verify or version is None:
         from synthcheck.backbones import create_backbone
