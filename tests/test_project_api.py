@@ -266,3 +266,29 @@ def test_init_default_needs_a_default_head(home: Path, data: Path) -> None:
         report = p.train(folds=4)
         assert report.chosen["feature_set"] == ["efficientnet-lite0:pooled"]
         assert min(report.accuracy_per_class.values()) >= 0.9
+
+
+def test_relabel_retrain_reuses_projections(
+    home: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import synthcheck.training.sweep as sweep
+
+    fresh: list[str] = []
+    real_fit = sweep._fit_block
+
+    def spy(raw: sweep.RawBlock, seed: int, cached: object = None) -> object:
+        if cached is None:
+            fresh.append(raw.name)
+        return real_fit(raw, seed, cached)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sweep, "_fit_block", spy)
+    with _project(home, data) as p:
+        first = p.train(folds=4)
+        assert fresh == ["artifacts:all"]
+        p.label(str(data / "ai" / "ai_002.png"), "real")
+        second = p.train(folds=4)
+        assert fresh == ["artifacts:all"]  # same images: the projection came from the store
+        assert second.version == 2 and first.version == 1
+        p.remove(str(data / "ai" / "ai_002.png"))
+        p.train(folds=4)
+        assert fresh == ["artifacts:all", "artifacts:all"]  # other images: fitted again

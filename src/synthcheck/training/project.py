@@ -398,7 +398,8 @@ class Project:
             baseline = (tuple(ch["feature_set"]), str(ch["head"]), float(ch["value"]))
         labels_of_rows = [r.label for r in kept_rows]
         result = run_sweep(blocks, labels_of_rows, self.labels, self.ai_labels, k=folds,
-                           seed=seed, heads=heads, baseline=baseline)
+                           seed=seed, heads=heads, baseline=baseline,
+                           row_ids=[r.sha256 for r in kept_rows], cache=self._store)
         fingerprint = hashlib.sha256(
             "\n".join(sorted(f"{r.sha256}:{r.label}" for r in kept_rows if r.label)).encode()
         ).hexdigest()

@@ -2,7 +2,8 @@
 
 Layout of the home folder::
 
-    <home>/projects.sqlite3     projects, images, labels, cached features, model versions
+    <home>/projects.sqlite3     projects, images, labels, cached features and projections,
+                                model versions
     <home>/blobs/ab/<sha256>    copies of imported files (only with ``--copy``)
 
 Durability: the database runs in WAL mode with foreign keys on; every import batch and every
@@ -21,6 +22,7 @@ into another project shares its cached features.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
@@ -99,6 +101,11 @@ CREATE TABLE IF NOT EXISTS models (
 CREATE TABLE IF NOT EXISTS current_models (
     project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
     model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS projections (
+    key TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
+    created REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS predictions (
     model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
@@ -450,6 +457,23 @@ class Store:
             ):
                 out[r[0]] = np.frombuffer(r[1], dtype=np.float32)
         return out
+
+    # -- projections (see synthcheck.training.sweep.ProjectionCache) ---------------------------
+    def get_projection(self, key: str) -> dict[str, NDArray[np.float64]] | None:
+        row = self._db.execute("SELECT data FROM projections WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return None
+        with np.load(io.BytesIO(row[0]), allow_pickle=False) as npz:
+            return {k: np.asarray(npz[k], dtype=np.float64) for k in npz.files}
+
+    def put_projection(self, key: str, arrays: dict[str, NDArray[np.float64]]) -> None:
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)  # type: ignore[arg-type]
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO projections(key, data, created) VALUES (?, ?, ?)",
+                (key, buf.getvalue(), time.time()),
+            )
 
     # -- models ------------------------------------------------------------------------------
     def add_model(

@@ -20,10 +20,11 @@ fit the calibrator and give the reported per-class accuracy, confusion matrix an
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,9 +38,11 @@ from synthcheck.training.model import BlockTransform, Calibrator, TrainedModel
 __all__ = [
     "MAX_COMPONENTS",
     "Candidate",
+    "ProjectionCache",
     "RawBlock",
     "SweepResult",
     "check_labels",
+    "projection_key",
     "run_sweep",
     "stratified_folds",
 ]
@@ -145,8 +148,35 @@ def stratified_folds(y: NDArray[np.int64], k: int, seed: int) -> list[NDArray[np
     return [fold_of == f for f in range(k)]
 
 
-def _fit_block(raw: RawBlock, seed: int) -> tuple[BlockTransform, F64]:
+class ProjectionCache(Protocol):
+    """Where fitted projections are kept between runs (the project store implements it)."""
+
+    def get_projection(self, key: str) -> dict[str, F64] | None: ...
+
+    def put_projection(self, key: str, arrays: dict[str, F64]) -> None: ...
+
+
+def projection_key(raw: RawBlock, row_ids: Sequence[str], seed: int) -> str:
+    """Identity of a block's projection: the block, its rows (image hashes) and the settings.
+    Labels are not part of it: the projection never sees them, so a relabel reuses it."""
+    digest = hashlib.sha256()
+    for part in (raw.name, raw.version, str(MAX_COMPONENTS), str(seed), *row_ids):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    if raw.pre_weight is not None:
+        digest.update(np.ascontiguousarray(raw.pre_weight).tobytes())
+    return digest.hexdigest()
+
+
+def _fit_block(
+    raw: RawBlock, seed: int, cached: dict[str, F64] | None = None
+) -> tuple[BlockTransform, F64]:
     x = np.asarray(raw.x, dtype=np.float64)
+    if cached is not None:
+        mean, scale, components = cached["mean"], cached["scale"], cached["components"]
+        block = BlockTransform(raw.extractor, raw.version, raw.output, raw.start, raw.stop,
+                               mean, scale, components, raw.pre_weight, raw.pre_bias)
+        return block, ((x - mean) / scale) @ components
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-8] = 1.0
@@ -163,7 +193,7 @@ def _fit_block(raw: RawBlock, seed: int) -> tuple[BlockTransform, F64]:
     else:
         # Narrow blocks are rotated too: decorrelated columns keep the solvers well conditioned.
         _u, _s, vt = np.linalg.svd(xs, full_matrices=False)
-    components: F64 = vt[:rank].T.astype(np.float64)
+    components = vt[:rank].T.astype(np.float64)
     z = ((x - mean) / scale) @ components
     block = BlockTransform(raw.extractor, raw.version, raw.output, raw.start, raw.stop,
                            mean, scale, components, raw.pre_weight, raw.pre_bias)
@@ -277,13 +307,17 @@ def run_sweep(
     seed: int = 0,
     heads: Sequence[str] = HEAD_ORDER,
     baseline: tuple[tuple[str, ...], str, float] | None = None,
+    row_ids: Sequence[str] | None = None,
+    cache: ProjectionCache | None = None,
 ) -> SweepResult:
     """Sweep, cross-validate, choose and refit (see the module docstring).
 
     ``blocks`` hold features for every row; ``labels_of_rows`` the label of each row (None for
     unlabelled rows, which only enter the unsupervised projection and get final predictions).
     ``baseline`` (feature set, head, value) is also evaluated on the same folds, to tell whether
-    the new choice beats the current model.
+    the new choice beats the current model. With ``row_ids`` (one stable id per row, the image
+    hashes) and a ``cache``, fitted projections are stored and reused while the rows are the
+    same: retraining after a relabel skips them.
 
     BLAS runs single-threaded here: the sweep's matrices are small, and multi-threaded LAPACK
     calls on them were 10-40x slower on a busy 2-core machine (thread hand-offs dominate).
@@ -292,7 +326,7 @@ def run_sweep(
 
     with threadpool_limits(limits=1, user_api="blas"):
         return _run_sweep(blocks, labels_of_rows, labels, ai_labels, k=k, seed=seed,
-                          heads=heads, baseline=baseline)
+                          heads=heads, baseline=baseline, row_ids=row_ids, cache=cache)
 
 
 def _run_sweep(
@@ -305,6 +339,8 @@ def _run_sweep(
     seed: int = 0,
     heads: Sequence[str] = HEAD_ORDER,
     baseline: tuple[tuple[str, ...], str, float] | None = None,
+    row_ids: Sequence[str] | None = None,
+    cache: ProjectionCache | None = None,
 ) -> SweepResult:
     start = time.perf_counter()
     if not isinstance(k, int) or isinstance(k, bool) or k < 2:
@@ -329,7 +365,14 @@ def _run_sweep(
     transforms: dict[str, BlockTransform] = {}
     z: dict[str, F64] = {}
     for raw in blocks:
-        transforms[raw.name], z[raw.name] = _fit_block(raw, seed)
+        key = projection_key(raw, row_ids, seed) if row_ids is not None else None
+        cached = cache.get_projection(key) if cache is not None and key is not None else None
+        transforms[raw.name], z[raw.name] = _fit_block(raw, seed, cached)
+        if cached is None and cache is not None and key is not None:
+            t = transforms[raw.name]
+            assert t.components is not None
+            cache.put_projection(key, {"mean": t.mean, "scale": t.scale,
+                                       "components": t.components})
     ev = _Evaluator(z, labelled, y, n_classes, k, seed)
 
     singles: list[tuple[str, ...]] = [(raw.name,) for raw in blocks]
