@@ -86,6 +86,8 @@ def test_errors_are_clear(env: Path) -> None:
     run("project", "import", "p", str(env / "ai"), "--label", "ai")
     code, out = run("project", "train", "p")
     assert code == 2 and "at least two labels" in out
+    code, out = run("project", "train", "p", "--features", "no-such-backbone")
+    assert code == 2 and "unknown feature extractor" in out
     code, out = run("project", "create", "q", "--features", "no-such-backbone")
     assert code == 2 and "unknown feature extractor" in out
 

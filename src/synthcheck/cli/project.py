@@ -221,6 +221,10 @@ def train(
         None, "--heads", help="Heads to sweep, comma-separated: ridge, logistic, svm, mlp."
     ),
     force: bool = typer.Option(False, "--force", help="Save the new model even if not better."),
+    features: str | None = typer.Option(
+        None, "--features",
+        help="Change the project's feature extractors first (comma-separated; kept).",
+    ),
     init: str = typer.Option(
         "none", "--init",
         help="'default': fine-tune the default detector (stack on its heads' logits).",
@@ -234,6 +238,8 @@ def train(
     _check_format(fmt)
     try:
         with _open(name) as p:
+            if features is not None:
+                p.set_extractors(_split(features) or [])
             report = p.train(folds=folds, seed=seed, heads=_split(heads) or HEAD_ORDER,
                              force=force, init=init)
     except SynthcheckError as exc:

@@ -192,6 +192,14 @@ class Project:
     def extractors(self) -> list[str]:
         return list(self._row.settings.get("extractors", []))
 
+    def set_extractors(self, names: Sequence[str]) -> None:
+        """Change the project's feature extractors (validated; cached features are kept, and
+        the next :meth:`train` computes what is missing)."""
+        checked = check_extractors(list(names))
+        settings = {**self._row.settings, "extractors": checked}
+        self._store.update_project(self._row.id, settings=settings)
+        self._row = self._store.project(self.name)
+
     @property
     def store(self) -> Store:
         return self._store
@@ -404,6 +412,15 @@ class Project:
             "\n".join(sorted(f"{r.sha256}:{r.label}" for r in kept_rows if r.label)).encode()
         ).hexdigest()
         kept, message = self._decide(result, current, fingerprint, force)
+        if result.chosen.balanced_accuracy < 0.98 and "clip-vit-b16" not in extractors:
+            from synthcheck.training.features import available_extractors
+
+            if "clip-vit-b16" in available_extractors():
+                notes.append(
+                    "CLIP features are slower to compute but usually more accurate: "
+                    f"synthcheck project train {self.name} --features "
+                    + ",".join(["clip-vit-b16", *extractors])
+                )
         version: int | None = current.version if current is not None else None
         n_labelled = sum(1 for r in kept_rows if r.label)
         summary: dict[str, Any] = {
