@@ -86,7 +86,7 @@ class ProjectModel:
         if not images:
             return []
         proba = self.model.predict_proba(self._raw(images))
-        p_ai = self.model.p_ai(proba)
+        p_ai = np.clip(self.model.p_ai(proba), 0.0, 1.0)
         return [self._prediction(proba[i], float(p_ai[i])) for i in range(len(images))]
 
     def predict(self, image: LoadedImage) -> ProjectPrediction:
@@ -115,7 +115,7 @@ class ProjectModel:
             name=self.name,
             kind="pixel",
             verdict=verdict,
-            score=min(1.0, max(0.0, p_ai)),
+            score=p_ai,
             summary=f"project model says {labels[j]!r} (p_ai {p_ai:.2f})",
             evidence=tuple(evidence),
             details={"label": labels[j], "proba": probs, "model_version": self.version},
