@@ -30,7 +30,7 @@ from synthcheck.pixel.devpool import VIEWS, DevImage, load_devpool, make_view, r
 from synthcheck.pixel.tiling import extract_tiles  # noqa: E402
 
 SEED = 20261122  # the same views as train_default.py
-TRAIN_TILES = 4
+TRAIN_TILES = 2  # as BACKBONE_TRAIN_TILES["clip-vit-b16"] in train_default.py
 MEAN = np.array([0.48145466, 0.4578275, 0.40821073], np.float32)
 STD = np.array([0.26862954, 0.26130258, 0.27577711], np.float32)
 

@@ -40,10 +40,11 @@ from synthcheck.pixel.tiling import extract_tiles  # noqa: E402
 SEED = 20261122
 DEFAULT_DEV = REPO.parent / "shared" / "data" / "dev"
 DEFAULT_CACHE = Path(os.environ.get("SYNTHCHECK_FEATURE_CACHE", "/work/cache/pixel"))
-#: Tiles per view for each backbone: CLIP is trained on the mean of up to 4 tiles (a linear
-#: head on mean features equals the mean of per-tile logits); the fast profile scores one
-#: EfficientNet tile, so its head is trained on exactly that tile.
-BACKBONE_TRAIN_TILES = {"clip-vit-b16": 4, "efficientnet-lite0": 1}
+#: Tiles per view for each backbone, the same plans the profiles score at run time (thorough: up
+#: to 2 CLIP tiles, fast: 1 EfficientNet tile). A linear head on the tile-mean features equals the
+#: mean of per-tile logits. Training on the run-time plan beat training on 4-tile means when
+#: tested on 2 tiles (leave-one-generator-out TPR at 5% FPR 0.801 vs 0.768).
+BACKBONE_TRAIN_TILES = {"clip-vit-b16": 2, "efficientnet-lite0": 1}
 
 
 def _artifact_rows(image: DevImage) -> tuple[int, np.ndarray]:
