@@ -14,7 +14,7 @@ from synthcheck.errors import InputError
 from synthcheck.intake.decode import load_image
 from synthcheck.results import ErrorInfo, ScanResult
 from synthcheck.service.state import ServiceState, render_heatmap_png
-from synthcheck.service.uploads import save_uploads, upload_area
+from synthcheck.service.uploads import received_uploads
 
 __all__ = ["router"]
 
@@ -61,10 +61,9 @@ async def detect(
     state = _state(request)
     settings = state.settings
     limiter: anyio.CapacityLimiter = request.app.state.limiter
-    with upload_area() as area:
-        saved = await save_uploads(
-            files, area, max_files=settings.max_files, max_bytes=settings.max_upload_bytes
-        )
+    async with received_uploads(
+        files, max_files=settings.max_files, max_bytes=settings.max_upload_bytes
+    ) as (_area, saved):
         results = []
         for item in saved:
             results.append(

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from synthcheck.errors import DataError, ProjectError, SynthcheckError
 from synthcheck.service.state import ServiceState
-from synthcheck.service.uploads import save_uploads, upload_area
+from synthcheck.service.uploads import received_uploads
 
 __all__ = ["router"]
 
@@ -122,13 +122,9 @@ async def upload_images(
 
     state = _state(request)
     home = state.settings.home
-    with upload_area() as area:
-        saved = await save_uploads(
-            files,
-            area,
-            max_files=state.settings.max_files,
-            max_bytes=state.settings.max_upload_bytes,
-        )
+    async with received_uploads(
+        files, max_files=state.settings.max_files, max_bytes=state.settings.max_upload_bytes
+    ) as (area, saved):
         items = []
         for item in saved:
             # Keep the client's file name visible in reviews: one private folder per upload.
@@ -244,13 +240,9 @@ async def predict(
 ) -> dict[str, Any]:
     state = _state(request)
     home = state.settings.home
-    with upload_area() as area:
-        saved = await save_uploads(
-            files,
-            area,
-            max_files=state.settings.max_files,
-            max_bytes=state.settings.max_upload_bytes,
-        )
+    async with received_uploads(
+        files, max_files=state.settings.max_files, max_bytes=state.settings.max_upload_bytes
+    ) as (_area, saved):
 
         def work() -> list[dict[str, Any]]:
             with _open(name, home) as p:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from fastapi import HTTPException, UploadFile, status
 
-__all__ = ["SavedUpload", "display_name", "save_uploads", "upload_area"]
+__all__ = ["SavedUpload", "display_name", "received_uploads", "save_uploads", "upload_area"]
 
 _CHUNK = 1024 * 1024
 
@@ -73,3 +73,12 @@ async def save_uploads(
                 out.write(chunk)
         saved.append(SavedUpload(name=name, path=target, size=size))
     return saved
+
+
+@asynccontextmanager
+async def received_uploads(
+    files: list[UploadFile], *, max_files: int, max_bytes: int
+) -> AsyncIterator[tuple[Path, list[SavedUpload]]]:
+    """Save ``files`` under the limits into a private folder that is removed on exit."""
+    with upload_area() as area:
+        yield area, await save_uploads(files, area, max_files=max_files, max_bytes=max_bytes)
