@@ -100,7 +100,7 @@ def test_default_model_separates_held_out_dev_images(shared_data: Path) -> None:
     model = create_pixel_model("auto")
     held = [im for im in load_devpool(shared_data / "dev") if im.holdout]
     rng = np.random.default_rng(0)
-    per_class = 15 if model.name.endswith("thorough") else 30
+    per_class = 10 if model.name.endswith("thorough") else 30
     pick = []
     for label in (0, 1):
         pool = [im for im in held if im.label == label]
