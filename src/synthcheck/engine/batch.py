@@ -107,6 +107,9 @@ def scan(
     overlays. Files left out by the folder walk are counted in ``stats`` when given. A missing
     path raises :class:`~synthcheck.errors.ConfigError` before anything is scanned; a bad file
     gives a result with verdict "error".
+
+    Worker processes are started with ``spawn``, so a script that calls this with ``workers`` > 1
+    must do so under ``if __name__ == "__main__":`` (the usual multiprocessing rule).
     """
     items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     files = list(expand_paths(items, stats=stats, all_files=all_files))
