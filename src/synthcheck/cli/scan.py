@@ -211,6 +211,14 @@ def scan(
         "as timed out and the scan goes on.",
         show_default=False,
     ),
+    max_memory: int | None = typer.Option(
+        None,
+        "--max-memory",
+        min=256,
+        help="MiB of resident memory allowed per worker process; a file that needs more "
+        "is reported and the scan goes on in a fresh worker.",
+        show_default=False,
+    ),
     all_files: bool = typer.Option(
         False, "--all-files", help="In folders, also scan files without an image extension."
     ),
@@ -240,6 +248,7 @@ def scan(
             max_pixels=max_pixels,
             timeout=timeout,
             heatmaps_dir=None if heatmaps is None else str(heatmaps),
+            max_memory_mb=max_memory,
         )
         detector = config.build()
     except (ConfigError, BackboneError, ModelError) as exc:

@@ -55,8 +55,9 @@ def make_executor(
         return DaskExecutor(config, cluster)
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, got {workers}")
-    if workers == 1:
+    if workers == 1 and config.max_memory_mb is None:
         return SerialExecutor(config, detector)
+    # A memory cap is enforced on worker processes, never on the caller's own process.
     return ProcessExecutor(config, workers)
 
 
@@ -94,6 +95,7 @@ def scan(
     calibration: str | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     timeout: float | None = None,
+    max_memory_mb: int | None = None,
     heatmaps: str | os.PathLike[str] | None = None,
     all_files: bool = False,
     batch_size: int | None = None,
@@ -103,10 +105,11 @@ def scan(
 
     ``profile`` is a pixel-model profile ("auto", "fast", "thorough") or "provenance" (no pixel
     model). ``workers`` > 1 uses a local process pool; ``cluster`` ("tcp://HOST:PORT") a Dask
-    scheduler. ``timeout`` limits the seconds per file; ``heatmaps`` names a folder for heatmap
-    overlays. Files left out by the folder walk are counted in ``stats`` when given. A missing
-    path raises :class:`~synthcheck.errors.ConfigError` before anything is scanned; a bad file
-    gives a result with verdict "error".
+    scheduler. ``timeout`` limits the seconds per file, ``max_memory_mb`` the resident memory of
+    each worker process (a file that needs more is reported, the scan goes on); ``heatmaps``
+    names a folder for heatmap overlays. Files left out by the folder walk are counted in
+    ``stats`` when given. A missing path raises :class:`~synthcheck.errors.ConfigError` before
+    anything is scanned; a bad file gives a result with verdict "error".
 
     Worker processes are started with ``spawn``, so a script that calls this with ``workers`` > 1
     must do so under ``if __name__ == "__main__":`` (the usual multiprocessing rule).
@@ -119,6 +122,7 @@ def scan(
         max_pixels=max_pixels,
         timeout=timeout,
         heatmaps_dir=None if heatmaps is None else os.fspath(heatmaps),
+        max_memory_mb=max_memory_mb,
     )
     executor = make_executor(config, workers=workers, cluster=cluster)
     size = batch_size if batch_size is not None else default_batch_size(workers, cluster)

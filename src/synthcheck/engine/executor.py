@@ -48,6 +48,10 @@ __all__ = [
 
 #: Extra seconds past ``timeout`` before a process-pool worker is ended by the hard limit.
 HARD_LIMIT_GRACE = 5.0
+#: The smallest memory cap accepted: a worker with its models loaded needs about this much.
+MIN_MEMORY_MB = 256
+#: Exit status of a worker ended by its memory watchdog.
+MEMORY_EXIT_CODE = 86
 
 
 @dataclass(frozen=True)
@@ -59,10 +63,18 @@ class ScanConfig:
     max_pixels: int = DEFAULT_MAX_PIXELS
     timeout: float | None = None
     heatmaps_dir: str | None = None
+    #: Resident-memory cap per worker process in MiB (None: no cap). A worker that goes over it
+    #: is ended and the file it was scanning is reported; the scan goes on in a fresh worker.
+    max_memory_mb: int | None = None
 
     def __post_init__(self) -> None:
         if self.timeout is not None and not self.timeout > 0:
             raise ConfigError(f"timeout must be a positive number of seconds, got {self.timeout}")
+        if self.max_memory_mb is not None and self.max_memory_mb < MIN_MEMORY_MB:
+            raise ConfigError(
+                f"max_memory_mb must be at least {MIN_MEMORY_MB} (the models alone need that), "
+                f"got {self.max_memory_mb}"
+            )
         if self.max_pixels < 1:
             raise ConfigError(f"max_pixels must be at least 1, got {self.max_pixels}")
 
@@ -223,11 +235,35 @@ class SerialExecutor:
 _WORKER_CONFIG: ScanConfig | None = None
 
 
+def _watch_memory(limit_mb: int, interval: float = 0.05) -> None:
+    """End this process as soon as its resident memory passes ``limit_mb``.
+
+    Native decoders cannot be interrupted safely mid-allocation, so the worker is ended instead;
+    the parent sees a broken pool and retries the batch one file at a time, which names the file.
+    """
+    limit = limit_mb * 1024 * 1024
+    page = os.sysconf("SC_PAGE_SIZE")
+    statm = Path("/proc/self/statm")
+
+    def watch() -> None:
+        while True:
+            resident = int(statm.read_bytes().split()[1]) * page
+            if resident > limit:
+                os.write(2, f"synthcheck worker: over the {limit_mb} MiB memory cap\n".encode())
+                os._exit(MEMORY_EXIT_CODE)
+            time.sleep(interval)
+
+    if statm.exists():
+        threading.Thread(target=watch, name="synthcheck-memory-watch", daemon=True).start()
+
+
 def _init_worker(config: ScanConfig) -> None:
     global _WORKER_CONFIG
     _WORKER_CONFIG = config
     # Ctrl-C is handled by the parent, which shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if config.max_memory_mb is not None:
+        _watch_memory(config.max_memory_mb)
     _cached_detector(config)
 
 
@@ -282,6 +318,8 @@ class ProcessExecutor:
         if self.config.timeout is not None:
             hard = self.config.timeout + HARD_LIMIT_GRACE
             limit = f", or ran past the hard time limit of {hard:g} s"
+        if self.config.max_memory_mb is not None:
+            limit += f", or went over the memory cap of {self.config.max_memory_mb} MiB"
         return ScanResult(
             path=path,
             verdict="error",

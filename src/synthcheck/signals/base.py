@@ -49,6 +49,8 @@ class Signal(ABC):
             details=dict(details or {}),
         )
 
-    def none(self, summary: str, evidence: list[Evidence] | tuple[Evidence, ...] = ()) -> SignalResult:
+    def none(
+        self, summary: str, evidence: list[Evidence] | tuple[Evidence, ...] = ()
+    ) -> SignalResult:
         """No evidence either way (never proof of "real")."""
         return self.result("none", 0.5, summary, evidence)
