@@ -40,8 +40,12 @@ HEAD_GRIDS: dict[str, tuple[float, ...]] = {
 }
 MLP_HIDDEN = 16
 MLP_INPUTS = 64
-MAX_ITER = 300
-MLP_MAX_ITER = 80
+#: L-BFGS iterations while cross-validating (enough to rank configurations) and for the final
+#: refit of the chosen one (run to convergence).
+CV_MAX_ITER = 100
+FINAL_MAX_ITER = 1000
+MLP_CV_MAX_ITER = 80
+MLP_FINAL_MAX_ITER = 400
 
 
 @dataclass
@@ -89,7 +93,7 @@ def _ridge(z: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_]],
 
 
 def _linear_lbfgs(z: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_]],
-                  values: Sequence[float], n_classes: int, loss: str,
+                  values: Sequence[float], n_classes: int, loss: str, max_iter: int,
                   ) -> list[list[dict[str, F64]]]:
     n, f = z.shape
     k = 1 if n_classes == 2 else n_classes
@@ -130,7 +134,7 @@ def _linear_lbfgs(z: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_
 
     theta0 = np.zeros((f + 1) * m * k)
     res = minimize(objective, theta0, jac=True, method="L-BFGS-B",
-                   options={"maxiter": MAX_ITER, "gtol": 1e-5, "ftol": 1e-9})
+                   options={"maxiter": max_iter, "gtol": 1e-4, "ftol": 1e-8})
     w = res.x.reshape(f + 1, m, k) * d
     out: list[list[dict[str, F64]]] = [[{} for _ in values] for _ in masks]
     for idx, (j, v) in enumerate(jobs):
@@ -139,7 +143,8 @@ def _linear_lbfgs(z: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_
 
 
 def _mlp(z_in: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_]],
-         values: Sequence[float], n_classes: int, seed: int) -> list[list[dict[str, F64]]]:
+         values: Sequence[float], n_classes: int, seed: int, max_iter: int,
+         ) -> list[list[dict[str, F64]]]:
     # The MLP reads the MLP_INPUTS highest-variance columns (the leading principal components
     # of each block), scaled to unit variance; both are folded back into the first layer (zero
     # rows for the columns it ignores), so scoring needs no extra parameters.
@@ -197,7 +202,7 @@ def _mlp(z_in: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_]],
         return value * scale, grad * scale
 
     res = minimize(objective, np.concatenate(init), jac=True, method="L-BFGS-B",
-                   options={"maxiter": MLP_MAX_ITER, "gtol": 1e-6})
+                   options={"maxiter": max_iter, "gtol": 1e-6})
     w1f, b1f, w2f, b2f = np.split(res.x, cuts)
     w1, b1 = w1f.reshape(f, m, h), b1f.reshape(m, h)
     w2, b2 = w2f.reshape(m, h, k), b2f.reshape(m, k)
@@ -219,20 +224,24 @@ def fit_heads(
     *,
     values: Sequence[float] | None = None,
     seed: int = 0,
+    final: bool = False,
 ) -> HeadFit:
     """Fit ``head`` for every training mask in ``masks`` and every hyperparameter value.
 
     ``z`` is n x F (all rows; each fit uses the rows its mask selects), ``y`` the class indices
-    in ``range(n_classes)``.
+    in ``range(n_classes)``. ``final`` runs the iterative solvers to convergence (the refit of
+    the chosen configuration); otherwise they stop early enough to rank configurations.
     """
     vals = tuple(values if values is not None else HEAD_GRIDS[head])
     if head == "ridge":
         params = _ridge(z, y, masks, vals, n_classes)
     elif head in ("logistic", "svm"):
         params = _linear_lbfgs(z, y, masks, vals, n_classes,
-                               "logistic" if head == "logistic" else "hinge")
+                               "logistic" if head == "logistic" else "hinge",
+                               FINAL_MAX_ITER if final else CV_MAX_ITER)
     elif head == "mlp":
-        params = _mlp(z, y, masks, vals, n_classes, seed)
+        params = _mlp(z, y, masks, vals, n_classes, seed,
+                      MLP_FINAL_MAX_ITER if final else MLP_CV_MAX_ITER)
     else:
         raise ValueError(f"unknown head {head!r}; choose from {', '.join(HEAD_GRIDS)}")
     return HeadFit(head, vals, params)

@@ -11,7 +11,7 @@ Search, in stages (each stage uses the ranking of the one before, so the cost st
 2. ridge on combinations: the two best blocks, the best block plus the artifact features, and
    (with ``--init default``) the default detector's head logits alone and stacked on the best
    block;
-3. logistic regression on the two best feature sets, then the linear SVM and the MLP on the best.
+3. logistic regression, the linear SVM and the MLP on the best feature set.
 
 Selection: CV AUC for two labels (ties broken by balanced accuracy), balanced (macro) accuracy
 for more. The chosen configuration is refitted on every labelled image; its out-of-fold scores
@@ -394,12 +394,8 @@ def _run_sweep(
     canonical = [tuple(sorted(set(fs), key=order.__getitem__)) for fs in combos]
     for fs in dict.fromkeys(canonical):
         ev.evaluate(fs, "ridge" if "ridge" in heads else heads[0])
-    best_two = ev.best_sets(2)
-    if "logistic" in heads:
-        for fs in best_two:
-            ev.evaluate(fs, "logistic")
     best = ev.best_sets(1)[0]
-    for head in ("svm", "mlp"):
+    for head in ("logistic", "svm", "mlp"):
         if head in heads:
             ev.evaluate(best, head)
 
@@ -416,7 +412,7 @@ def _run_sweep(
     # Refit the chosen configuration on every labelled image.
     everything = [np.ones(y.size, dtype=bool)]
     fit = fit_heads(chosen.head, ev.features(chosen.feature_set), y, everything, n_classes,
-                    values=[chosen.value], seed=seed)
+                    values=[chosen.value], seed=seed, final=True)
     params = fit.params[0][0]
     calibrator = fit_calibrator(oof_scores, y, n_classes)
     model = TrainedModel(
