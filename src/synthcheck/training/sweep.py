@@ -1,9 +1,11 @@
 """The automatic sweep: feature sets x heads x hyperparameters, judged by stratified k-fold CV.
 
-Representation. Each feature block (one output of one extractor) is standardised and, when wider
-than :data:`MAX_COMPONENTS`, projected on its leading principal components (randomised SVD).
-Both steps are unsupervised and fitted once on every image of the project, labelled or not: no
-label ever leaves its training fold, and the projection makes every fit below cheap.
+Representation. Each feature block (one output of one extractor) is standardised and rotated on
+its principal components, keeping at most :data:`MAX_COMPONENTS` (randomised SVD for wide
+blocks). Both steps are unsupervised and fitted once on every image of the project, labelled or
+not: no label ever leaves its training fold (the held-out images' pixels do shape the
+projection, as every project image's do in the deployed model), and the projection makes every
+fit below cheap. Projections are cached in the store per image set, so a relabel skips them.
 
 Search, in stages (each stage uses the ranking of the one before, so the cost stays bounded):
 
