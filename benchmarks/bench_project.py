@@ -12,6 +12,17 @@ cached features, not extraction).
                upsampled to the backbone input). Target: per-class accuracy >= 97% (Nyckel
                reports 92.4% / 92.3%).
 
+Measured on 2 shared cores (2026-11-23, seed 0, 5 folds):
+
+============  ==========================  =============  =======  ===================  ========
+setting       features                    acc real / ai  AUC      import+feat+train s  sweep s
+============  ==========================  =============  =======  ===================  ========
+dev           efficientnet-lite0+artifacts 0.926 / 0.921  0.976    33.7                 1.3
+dev           clip-vit-b16+artifacts      0.993 / 0.992  0.9998   1070 (busy machine)  1.9-4.6
+cifar32       efficientnet-lite0+artifacts 0.765 / 0.724  0.824    152 (busy machine)   (old)
+cifar32       clip-vit-b16+artifacts      0.941 / 0.904  0.978    400 (busy machine)   1.9-4.2
+============  ==========================  =============  =======  ===================  ========
+
 Usage: ``nice -n 10 python benchmarks/bench_project.py [--features efficientnet-lite0,artifacts]
 [--settings dev,cifar32] [--n 1000]``. Prints one table row per setting and a JSON line each.
 """
