@@ -36,14 +36,21 @@ def test_full_flow(env: Path, tmp_path: Path) -> None:
     code, out = run("project", "train", "demo", "--folds", "4", "--format", "json")
     assert code == 0, out
     d = json.loads(out)
-    for key in ("cv_accuracy_per_class", "cv_auc", "n_images", "seconds_features",
-                "seconds_sweep", "chosen"):
+    for key in (
+        "cv_accuracy_per_class",
+        "cv_auc",
+        "n_images",
+        "seconds_features",
+        "seconds_sweep",
+        "chosen",
+    ):
         assert key in d
     assert d["n_images"] == 20 and d["kept"] and d["version"] == 1
     assert {"feature_set", "head"} <= set(d["chosen"])
 
-    code, out = run("project", "review", "demo", "--sort", "confidence", "--limit", "3",
-                    "--format", "json")
+    code, out = run(
+        "project", "review", "demo", "--sort", "confidence", "--limit", "3", "--format", "json"
+    )
     assert code == 0 and len(json.loads(out)) == 3
     code, out = run("project", "review", "demo", "--filter", "bogus")
     assert code == 2 and "unknown filter" in out
@@ -97,9 +104,9 @@ def test_import_unlabelled_and_list_file(env: Path, tmp_path: Path) -> None:
     code, out = run("project", "import", "u", str(env / "ai"), "--unlabelled")
     assert code == 0 and "imported 10 new images (unlabelled 10)" in out
     listing = tmp_path / "labels.csv"
-    listing.write_text("path,label\n" + "".join(
-        f"{p},{p.parent.name}\n" for p in sorted(env.rglob("*.png"))
-    ))
+    listing.write_text(
+        "path,label\n" + "".join(f"{p},{p.parent.name}\n" for p in sorted(env.rglob("*.png")))
+    )
     code, out = run("project", "import", "u", "--from", str(listing))
     assert code == 0 and "10 duplicates merged" in out
     code, out = run("project", "show", "u", "--format", "json")
@@ -109,3 +116,43 @@ def test_import_unlabelled_and_list_file(env: Path, tmp_path: Path) -> None:
     assert code == 2 and "exclude each other" in out
     code, out = run("project", "import", "u")
     assert code == 2 and "either FOLDER or --from FILE" in out
+
+
+def test_project_evaluate_runs_the_report_card(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from synthcheck.cli.main import app
+    from synthcheck.training import Project
+    from test_project_support import make_dataset, make_images
+
+    home = tmp_path / "home"
+    with Project.create("ev", extractors=["artifacts"], home=home) as project:
+        project.import_label_folders(make_dataset(tmp_path / "train", n=12))
+        project.train(folds=3)
+    make_images(tmp_path / "held" / "real", "real", 6, start=500)
+    make_images(tmp_path / "held" / "ai", "ai", 6, start=500)
+    out = tmp_path / "card.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "--home",
+            str(home),
+            "project",
+            "evaluate",
+            "ev",
+            "--real",
+            str(tmp_path / "held" / "real"),
+            "--ai",
+            str(tmp_path / "held" / "ai"),
+            "--no-robustness",
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    import json
+
+    card = json.loads(out.read_text())
+    assert "project:ev" in json.dumps(card)
+    missing = CliRunner().invoke(app, ["--home", str(home), "project", "evaluate", "ev"])
+    assert missing.exit_code == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 from synthcheck.cli import calibrate as _calibrate  # noqa: F401
 from synthcheck.cli import evaluate as _evaluate  # noqa: F401
 from synthcheck.cli import project as _project  # noqa: F401
+from synthcheck.cli import project_evaluate as _project_evaluate  # noqa: F401
 from synthcheck.cli import scan as _scan  # noqa: F401
 from synthcheck.cli import serve as _serve  # noqa: F401
 from synthcheck.cli.app import app
