@@ -202,6 +202,14 @@ def test_survives_jpeg_quality_95(tmp_path: Path) -> None:
     assert result.verdict == "ai" and result.evidence[0].value["payload"] == "sd-v1"
 
 
+@pytest.mark.parametrize("quality", [50, 75, 90])
+def test_low_quality_jpeg_is_not_decoded_and_says_why(tmp_path: Path, quality: int) -> None:
+    marked = embed_uint8(texture(seed=19), PAYLOAD["sd-v1"])
+    result = analyze(save(marked, tmp_path / f"q{quality}.jpg", quality=quality))
+    assert result.verdict == "none"
+    assert f"quality about {quality}" in result.summary and "not decoded" in result.summary
+
+
 def test_resizing_launders_the_mark(tmp_path: Path) -> None:
     marked = Image.fromarray(embed_uint8(texture(seed=17), PAYLOAD["sdxl"]))
     half = marked.resize((256, 256), Image.Resampling.BICUBIC)

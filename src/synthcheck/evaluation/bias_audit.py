@@ -17,18 +17,17 @@ a finding is a warning when the difference is both significant and large.
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from PIL import Image
 from scipy.stats import fisher_exact, ks_2samp
 
 from synthcheck.evaluation.metrics import auc_of
 from synthcheck.intake.image import LoadedImage
+from synthcheck.intake.jpeg_quality import estimate_jpeg_quality
 
 __all__ = [
     "BiasAudit",
@@ -45,45 +44,6 @@ SIGNIFICANCE = 0.01
 EFFECT = 0.2
 #: Or when the fact alone separates the sets at least this well.
 SHORTCUT_AUC = 0.75
-
-# IJG (libjpeg) reference luminance table, natural order; quality q scales it.
-_IJG_LUMA = np.array(
-    [
-        16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-        14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-        18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-        49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
-    ],
-    dtype=np.float64,
-)  # fmt: skip
-
-
-def _ijg_tables() -> np.ndarray:
-    qualities = np.arange(1, 101, dtype=np.float64)
-    scale = np.where(qualities < 50, 5000.0 / qualities, 200.0 - 2.0 * qualities)
-    tables = np.floor((_IJG_LUMA[None, :] * scale[:, None] + 50.0) / 100.0)
-    return np.clip(tables, 1.0, 255.0)
-
-
-_TABLES = _ijg_tables()
-
-
-def estimate_jpeg_quality(data: bytes) -> float | None:
-    """The IJG quality (1-100) whose luminance table is closest to the file's, or None when the
-    bytes are not a JPEG with readable tables. Camera tables are not IJG-scaled; the estimate is
-    then the nearest equivalent, good enough to compare distributions."""
-    try:
-        with Image.open(io.BytesIO(data)) as pil:
-            tables = getattr(pil, "quantization", None)
-            if pil.format != "JPEG" or not tables:
-                return None
-            luma = np.asarray(tables[min(tables)], dtype=np.float64)
-    except Exception:  # any parse failure just means "no estimate"
-        return None
-    if luma.size != 64:
-        return None
-    distance = np.abs(_TABLES - luma[None, :]).sum(axis=1)
-    return float(np.argmin(distance) + 1)
 
 
 @dataclass(frozen=True)
