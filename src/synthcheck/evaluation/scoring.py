@@ -12,9 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import sqlite3
-import stat
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,8 +25,6 @@ from numpy.typing import NDArray
 from synthcheck.engine.detector import PixelModel
 from synthcheck.errors import (
     ConfigError,
-    FileUnreadableError,
-    ImageTooLargeError,
     InputError,
     ModelError,
     SynthcheckError,
@@ -37,7 +33,7 @@ from synthcheck.evaluation.bias_audit import ImageFacts, facts_of
 from synthcheck.evaluation.dataset import LabelledImage
 from synthcheck.evaluation.robustness import CLEAN, Transform, create_transform
 from synthcheck.home import cache_dir
-from synthcheck.intake.decode import DEFAULT_MAX_PIXELS, MAX_FILE_BYTES, load_image_bytes
+from synthcheck.intake.decode import DEFAULT_MAX_PIXELS, load_image_bytes, read_image_file
 from synthcheck.intake.image import LoadedImage
 
 __all__ = ["ScoreCache", "ScoredSet", "Skip", "model_key", "score_images"]
@@ -179,34 +175,6 @@ class ScoredSet:
         return np.array([item.label for item in self.items], dtype=np.int64)
 
 
-def _read(path: str) -> bytes:
-    """The file's bytes, refusing anything but a regular file (a FIFO would block the run) and
-    files over the intake size limit, with the same plain-words reasons as intake."""
-    p = Path(path)
-    try:
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if stat.S_ISDIR(info.st_mode):
-                raise FileUnreadableError(p, "is a directory, not a file")
-            if not stat.S_ISREG(info.st_mode):
-                raise FileUnreadableError(p, "is not a regular file (a device, pipe or socket)")
-            if info.st_size > MAX_FILE_BYTES:
-                raise ImageTooLargeError(p, f"file is over the {MAX_FILE_BYTES:,} byte limit")
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise FileUnreadableError(p, "file not found") from None
-    except IsADirectoryError:
-        raise FileUnreadableError(p, "is a directory, not a file") from None
-    except PermissionError:
-        raise FileUnreadableError(p, "permission denied") from None
-    except OSError as exc:
-        raise FileUnreadableError(p, f"could not be read ({exc.strerror or exc})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ImageTooLargeError(p, f"file grew past the {MAX_FILE_BYTES:,} byte limit")
-    return data
-
-
 def _predict_many(model: PixelModel, images: list[LoadedImage]) -> list[float | str]:
     """p_ai per image, or the error message for an image the model refused (an
     :class:`InputError`; any other error is about the model and stops the run). Uses the model's
@@ -286,7 +254,7 @@ def score_images(
     pending: list[tuple[int, LoadedImage]] = []
     for done, item in enumerate(items, start=1):
         try:
-            data = _read(item.path)
+            data = read_image_file(item.path)
         except InputError as exc:
             skipped.append(Skip(item.path, exc.reason))
             continue

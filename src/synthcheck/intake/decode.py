@@ -25,7 +25,14 @@ from synthcheck.intake.pillow_backend import decode_with_pillow
 from synthcheck.intake.raw_backend import decode_raw
 from synthcheck.intake.sniff import EXTENSIONS, describe_unknown, sniff_format
 
-__all__ = ["DEFAULT_MAX_PIXELS", "MAX_FILE_BYTES", "MIME_TYPES", "load_image", "load_image_bytes"]
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "MAX_FILE_BYTES",
+    "MIME_TYPES",
+    "load_image",
+    "load_image_bytes",
+    "read_image_file",
+]
 
 #: Default pixel budget: 200 megapixels (a 16k x 12k panorama still fits).
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -56,9 +63,15 @@ def load_image(
     Raises a subclass of :class:`~synthcheck.errors.InputError` naming the file when it cannot be
     read, is not an image, is truncated, damaged, unsupported or over ``max_pixels``.
     """
+    return load_image_bytes(read_image_file(path), os.fspath(path), max_pixels=max_pixels)
+
+
+def read_image_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of ``path``, refusing anything but a regular file under the size limit with a
+    :class:`~synthcheck.errors.InputError` that says why in plain words."""
     p = Path(path)
     try:
-        data = _read_regular_file(p)
+        return _read_regular_file(p)
     except FileNotFoundError:
         raise FileUnreadableError(p, "file not found") from None
     except PermissionError:
@@ -67,7 +80,6 @@ def load_image(
         raise FileUnreadableError(p, "is a directory, not a file") from None
     except OSError as exc:
         raise FileUnreadableError(p, f"could not be read ({exc.strerror or exc})") from None
-    return load_image_bytes(data, os.fspath(path), max_pixels=max_pixels)
 
 
 def _read_regular_file(p: Path) -> bytes:
