@@ -292,3 +292,16 @@ def test_relabel_retrain_reuses_projections(
         p.remove(str(data / "ai" / "ai_002.png"))
         p.train(folds=4)
         assert fresh == ["artifacts:all", "artifacts:all"]  # other images: fitted again
+
+
+def test_folder_import_counts_what_it_left_out(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    folder = tmp_path / "mixed"
+    make_images(folder, "real", 3)
+    (folder / "notes.txt").write_text("not an image")
+    (folder / ".hidden.png").write_bytes(b"x")
+    with Project.create("walk", extractors=FEATURES, home=home) as project:
+        report = project.import_folder(folder, label="real")
+    assert report.added == 3
+    assert sum(report.skipped.values()) == 2
+    assert report.to_dict()["skipped"] == dict(report.skipped)

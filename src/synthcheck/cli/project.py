@@ -209,6 +209,9 @@ def import_(
             err.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}")
         if report.failed > 20:
             err.print(f"... and {report.failed - 20} more")
+        if report.skipped:
+            left_out = ", ".join(f"{n} {reason}" for reason, n in report.skipped.most_common())
+            err.print(f"left out by the folder walk: {escape(left_out)}")
     raise typer.Exit(EXIT_FAILURES if report.failed else EXIT_OK)
 
 

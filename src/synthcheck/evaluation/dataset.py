@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from synthcheck.engine.walk import WalkStats, expand_paths
 from synthcheck.errors import ConfigError, DataError
-from synthcheck.intake.sniff import IMAGE_EXTENSIONS
 
 __all__ = [
     "AI",
@@ -75,18 +75,9 @@ def list_images(folder: str | os.PathLike[str]) -> FolderListing:
     if not root.is_dir():
         what = "does not exist" if not root.exists() else "is not a folder"
         raise DataError(f"{root}: {what}")
-    files: list[Path] = []
-    ignored = 0
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            if Path(name).suffix.lower() in IMAGE_EXTENSIONS:
-                files.append(Path(dirpath) / name)
-            else:
-                ignored += 1
-    return FolderListing(files, ignored)
+    stats = WalkStats()
+    files = [Path(p) for p in expand_paths([root], stats=stats)]
+    return FolderListing(files, stats.n_skipped)
 
 
 def _first_part(path: Path, root: Path) -> str | None:
@@ -97,7 +88,7 @@ def _first_part(path: Path, root: Path) -> str | None:
 def items_from_folders(
     real_dir: str | os.PathLike[str], ai_dir: str | os.PathLike[str]
 ) -> tuple[list[LabelledImage], int]:
-    """Items from a real and an AI folder, and the number of non-image files ignored."""
+    """Items from a real and an AI folder, and the number of entries the folder walk left out."""
     items: list[LabelledImage] = []
     ignored = 0
     for folder, label in ((real_dir, REAL), (ai_dir, AI)):

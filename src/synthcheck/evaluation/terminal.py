@@ -51,7 +51,8 @@ def print_report(report: EvaluationReport, console: Console) -> None:
     r = report
     console.print(
         f"[bold]Evaluation of {r.model}[/]: {r.n_real} real, {r.n_ai} AI images; "
-        f"{r.skipped_files} files skipped, {r.ignored_files} non-image files ignored"
+        f"{r.skipped_files} files skipped, {r.ignored_files} entries left out by the folder "
+        "walk (not images, hidden, link loops, special files)"
     )
     for note in r.notes:
         console.print(f"[yellow]note:[/] {note}")

@@ -50,6 +50,8 @@ class ImportReport:
     failures: list[tuple[str, str]] = field(default_factory=list)
     failure_counts: Counter[str] = field(default_factory=Counter)
     labels: Counter[str] = field(default_factory=Counter)
+    #: Files the folder walk left out, by reason (not an image, hidden, not a regular file, ...).
+    skipped: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     seconds_features: float = 0.0
 
@@ -67,6 +69,7 @@ class ImportReport:
             "failure_counts": dict(self.failure_counts),
             "failures": [{"path": p, "reason": r} for p, r in self.failures],
             "labels": {k or "(unlabelled)": v for k, v in self.labels.items()},
+            "skipped": dict(self.skipped),
             "seconds": round(self.seconds, 3),
             "seconds_features": round(self.seconds_features, 3),
         }

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from synthcheck.engine.walk import WalkStats
 from synthcheck.errors import ConfigError, DataError, InputError, ProjectError
 from synthcheck.intake import load_image
 from synthcheck.results import ScanResult
@@ -270,15 +271,21 @@ class Project:
     ) -> ImportReport:
         """Every image under ``folder`` with ``label`` (None: unlabelled)."""
         self.check_label(label)
-        return self.import_items(from_folder(folder, label), copy=copy, progress=progress)
+        stats = WalkStats()
+        report = self.import_items(from_folder(folder, label, stats), copy=copy, progress=progress)
+        report.skipped.update(stats.skipped)
+        return report
 
     def import_label_folders(
         self, folder: str | os.PathLike[str], *, copy: bool = False,
         progress: Callable[[int], None] | None = None,
     ) -> ImportReport:
         """Folder-per-label layout: ``folder/<label>/...``."""
-        return self.import_items(from_label_folders(folder, self.labels), copy=copy,
-                                 progress=progress)
+        stats = WalkStats()
+        items = from_label_folders(folder, self.labels, stats)
+        report = self.import_items(items, copy=copy, progress=progress)
+        report.skipped.update(stats.skipped)
+        return report
 
     def import_list(
         self, list_file: str | os.PathLike[str], *, copy: bool = False,

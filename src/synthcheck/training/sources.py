@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from synthcheck.engine.walk import WalkStats, expand_paths
 from synthcheck.errors import DataError, ProjectError
-from synthcheck.intake.sniff import IMAGE_EXTENSIONS
 
 __all__ = ["ImportItem", "from_folder", "from_label_folders", "from_list_file", "walk_images"]
 
@@ -38,29 +38,25 @@ def _check_dir(folder: Path) -> None:
         raise DataError(f"{folder}: folder is not readable (permission denied)")
 
 
-def walk_images(folder: str | os.PathLike[str]) -> list[str]:
-    """Image files under ``folder`` (recursive, sorted, hidden entries skipped)."""
+def walk_images(folder: str | os.PathLike[str], stats: WalkStats | None = None) -> list[str]:
+    """Image files under ``folder`` (recursive, sorted, hidden entries skipped, symlink loops
+    safe); what was left out is counted in ``stats``."""
     root = Path(folder)
     _check_dir(root)
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            if Path(name).suffix.lower() in IMAGE_EXTENSIONS:
-                found.append(str(Path(dirpath) / name))
-    return found
+    return list(expand_paths([root], stats=stats))
 
 
-def from_folder(folder: str | os.PathLike[str], label: str | None) -> Iterator[ImportItem]:
-    """Every image under ``folder`` with one ``label`` (None: unlabelled)."""
-    for path in walk_images(folder):
+def from_folder(
+    folder: str | os.PathLike[str], label: str | None, stats: WalkStats | None = None
+) -> Iterator[ImportItem]:
+    """Every image under ``folder`` with one ``label`` (None: unlabelled); files left out (not
+    images, hidden, not regular files) are counted in ``stats``."""
+    for path in walk_images(folder, stats):
         yield ImportItem(path, label)
 
 
 def from_label_folders(
-    folder: str | os.PathLike[str], labels: tuple[str, ...]
+    folder: str | os.PathLike[str], labels: tuple[str, ...], stats: WalkStats | None = None
 ) -> Iterator[ImportItem]:
     """Folder-per-label layout: ``folder/<label>/...``; every sub-folder must be a project label."""
     root = Path(folder)
@@ -79,7 +75,7 @@ def from_label_folders(
             "`synthcheck project create --labels` on a new project, or import with --label"
         )
     for sub in subdirs:
-        yield from from_folder(sub, sub.name)
+        yield from from_folder(sub, sub.name, stats)
 
 
 def from_list_file(list_file: str | os.PathLike[str]) -> Iterator[ImportItem]:
