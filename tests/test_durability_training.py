@@ -3,14 +3,10 @@ usable, nothing imported is lost, and training can simply be run again."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
+from killing import kill_when_printed
 from synthcheck.training import Project
 from test_project_support import make_dataset
 
@@ -43,29 +39,7 @@ def test_kill_during_training_keeps_previous_model(tmp_path: Path) -> None:
         first = project.train(folds=3)
         assert first.kept and first.version == 1
         before = project.review(limit=None)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, str(home)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 120
-        line = ""
-        while not line.startswith("swept") and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line and proc.poll() is not None:
-                break
-        assert line.startswith("swept"), "the training subprocess never reached its sweep"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
+    kill_when_printed(SCRIPT, [str(home)], "swept")
     with Project.open("p", home=home) as project:
         assert len(project.images()) == 20
         assert [m.version for m in project.models()] == [1]

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
+from killing import kill_when_printed
 from synthcheck.training import Project
 from synthcheck.training.importing import BATCH_SIZE
 from test_project_support import make_images
@@ -44,27 +40,7 @@ def test_kill_during_import_keeps_committed_batches(tmp_path: Path) -> None:
     folder = tmp_path / "imgs"
     make_images(folder, "ai", BATCH_SIZE * 3)
     Project.create("p", extractors=["artifacts"], home=home).close()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, str(home), str(folder)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 120
-        seen = 0
-        while seen < 2 and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if line.startswith("committed"):
-                seen = int(line.split()[1])
-        assert seen == 2
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
+    kill_when_printed(SCRIPT, [str(home), str(folder)], "committed 2")
     with Project.open("p", home=home) as project:
         rows = project.images()
         assert len(rows) == 2 * BATCH_SIZE
