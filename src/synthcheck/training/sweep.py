@@ -327,124 +327,108 @@ def run_sweep(
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     with threadpool_limits(limits=1, user_api="blas"):
-        return _run_sweep(blocks, labels_of_rows, labels, ai_labels, k=k, seed=seed,
-                          heads=heads, baseline=baseline, row_ids=row_ids, cache=cache)
+        start = time.perf_counter()
+        if not isinstance(k, int) or isinstance(k, bool) or k < 2:
+            raise DataError(f"folds must be an integer >= 2, got {k!r}")
+        unknown = [h for h in heads if h not in HEAD_GRIDS]
+        if unknown:
+            raise DataError(f"unknown heads {unknown}; choose from {', '.join(HEAD_GRIDS)}")
+        labelled_rows = [lab for lab in labels_of_rows if lab is not None]
+        check_labels(labelled_rows, labels, k)
+        present = [lab for lab in labels if lab in set(labelled_rows)]
+        index = {lab: i for i, lab in enumerate(present)}
+        labelled = np.flatnonzero([lab is not None for lab in labels_of_rows])
+        y = np.array([index[str(labelled_rows[j])] for j in range(labelled.size)], dtype=np.int64)
+        n_classes = len(present)
+        if n_classes == 2:
+            ai_present = [lab for lab in present if lab in ai_labels]
+            if len(ai_present) == 1 and present[1] != ai_present[0]:
+                present = [present[1], present[0]]
+                y = 1 - y
+                index = {lab: i for i, lab in enumerate(present)}
 
+        transforms: dict[str, BlockTransform] = {}
+        z: dict[str, F64] = {}
+        for raw in blocks:
+            key = projection_key(raw, row_ids, seed) if row_ids is not None else None
+            cached = cache.get_projection(key) if cache is not None and key is not None else None
+            transforms[raw.name], z[raw.name] = _fit_block(raw, seed, cached)
+            if cached is None and cache is not None and key is not None:
+                t = transforms[raw.name]
+                assert t.components is not None
+                cache.put_projection(key, {"mean": t.mean, "scale": t.scale,
+                                           "components": t.components})
+        ev = _Evaluator(z, labelled, y, n_classes, k, seed)
 
-def _run_sweep(
-    blocks: Sequence[RawBlock],
-    labels_of_rows: Sequence[str | None],
-    labels: Sequence[str],
-    ai_labels: Sequence[str],
-    *,
-    k: int = 5,
-    seed: int = 0,
-    heads: Sequence[str] = HEAD_ORDER,
-    baseline: tuple[tuple[str, ...], str, float] | None = None,
-    row_ids: Sequence[str] | None = None,
-    cache: ProjectionCache | None = None,
-) -> SweepResult:
-    start = time.perf_counter()
-    if not isinstance(k, int) or isinstance(k, bool) or k < 2:
-        raise DataError(f"folds must be an integer >= 2, got {k!r}")
-    unknown = [h for h in heads if h not in HEAD_GRIDS]
-    if unknown:
-        raise DataError(f"unknown heads {unknown}; choose from {', '.join(HEAD_GRIDS)}")
-    labelled_rows = [lab for lab in labels_of_rows if lab is not None]
-    check_labels(labelled_rows, labels, k)
-    present = [lab for lab in labels if lab in set(labelled_rows)]
-    index = {lab: i for i, lab in enumerate(present)}
-    labelled = np.flatnonzero([lab is not None for lab in labels_of_rows])
-    y = np.array([index[str(labelled_rows[j])] for j in range(labelled.size)], dtype=np.int64)
-    n_classes = len(present)
-    if n_classes == 2:
-        ai_present = [lab for lab in present if lab in ai_labels]
-        if len(ai_present) == 1 and present[1] != ai_present[0]:
-            present = [present[1], present[0]]
-            y = 1 - y
-            index = {lab: i for i, lab in enumerate(present)}
+        singles: list[tuple[str, ...]] = [(raw.name,) for raw in blocks]
+        for fs in singles:
+            ev.evaluate(fs, "ridge" if "ridge" in heads else heads[0])
+        ranked = ev.best_sets(len(singles))
+        combos: list[tuple[str, ...]] = []
+        top = ranked[0]
+        order = {raw.name: i for i, raw in enumerate(blocks)}
+        if len(ranked) > 1:
+            combos.append((*top, *ranked[1]))
+        for raw in blocks:
+            if raw.extractor == "artifacts" and not raw.stacked and raw.name not in top:
+                combos.append((*top, raw.name))
+        stacked = tuple(raw.name for raw in blocks if raw.stacked)
+        if stacked:
+            combos.append(stacked)
+            combos.append((*top, *stacked))
+        canonical = [tuple(sorted(set(fs), key=order.__getitem__)) for fs in combos]
+        for fs in dict.fromkeys(canonical):
+            ev.evaluate(fs, "ridge" if "ridge" in heads else heads[0])
+        best = ev.best_sets(1)[0]
+        for head in ("logistic", "svm", "mlp"):
+            if head in heads:
+                ev.evaluate(best, head)
 
-    transforms: dict[str, BlockTransform] = {}
-    z: dict[str, F64] = {}
-    for raw in blocks:
-        key = projection_key(raw, row_ids, seed) if row_ids is not None else None
-        cached = cache.get_projection(key) if cache is not None and key is not None else None
-        transforms[raw.name], z[raw.name] = _fit_block(raw, seed, cached)
-        if cached is None and cache is not None and key is not None:
-            t = transforms[raw.name]
-            assert t.components is not None
-            cache.put_projection(key, {"mean": t.mean, "scale": t.scale,
-                                       "components": t.components})
-    ev = _Evaluator(z, labelled, y, n_classes, k, seed)
+        baseline_cand: Candidate | None = None
+        if baseline is not None and all(name in z for name in baseline[0]):
+            fs_b, head_b, value_b = baseline
+            items = ev.evaluate(tuple(fs_b), head_b)
+            matches = [c for c, _ in items if abs(c.value - value_b) <= 1e-12 * max(1.0, value_b)]
+            baseline_cand = matches[0] if matches else None
 
-    singles: list[tuple[str, ...]] = [(raw.name,) for raw in blocks]
-    for fs in singles:
-        ev.evaluate(fs, "ridge" if "ridge" in heads else heads[0])
-    ranked = ev.best_sets(len(singles))
-    combos: list[tuple[str, ...]] = []
-    top = ranked[0]
-    order = {raw.name: i for i, raw in enumerate(blocks)}
-    if len(ranked) > 1:
-        combos.append((*top, *ranked[1]))
-    for raw in blocks:
-        if raw.extractor == "artifacts" and not raw.stacked and raw.name not in top:
-            combos.append((*top, raw.name))
-    stacked = tuple(raw.name for raw in blocks if raw.stacked)
-    if stacked:
-        combos.append(stacked)
-        combos.append((*top, *stacked))
-    canonical = [tuple(sorted(set(fs), key=order.__getitem__)) for fs in combos]
-    for fs in dict.fromkeys(canonical):
-        ev.evaluate(fs, "ridge" if "ridge" in heads else heads[0])
-    best = ev.best_sets(1)[0]
-    for head in ("logistic", "svm", "mlp"):
-        if head in heads:
-            ev.evaluate(best, head)
+        all_items = [item for items in ev.results.values() for item in items]
+        chosen, oof_scores = max(all_items, key=lambda item: _rank(item[0]))
 
-    baseline_cand: Candidate | None = None
-    if baseline is not None and all(name in z for name in baseline[0]):
-        fs_b, head_b, value_b = baseline
-        items = ev.evaluate(tuple(fs_b), head_b)
-        matches = [c for c, _ in items if abs(c.value - value_b) <= 1e-12 * max(1.0, value_b)]
-        baseline_cand = matches[0] if matches else None
-
-    all_items = [item for items in ev.results.values() for item in items]
-    chosen, oof_scores = max(all_items, key=lambda item: _rank(item[0]))
-
-    # Refit the chosen configuration on every labelled image.
-    everything = [np.ones(y.size, dtype=bool)]
-    fit = fit_heads(chosen.head, ev.features(chosen.feature_set), y, everything, n_classes,
-                    values=[chosen.value], seed=seed, final=True)
-    params = fit.params[0][0]
-    calibrator = fit_calibrator(oof_scores, y, n_classes)
-    model = TrainedModel(
-        labels=tuple(present),
-        ai_labels=tuple(lab for lab in present if lab in ai_labels),
-        blocks=[transforms[name] for name in chosen.feature_set],
-        head=chosen.head,
-        value=chosen.value,
-        params=params,
-        calibrator=calibrator,
-    )
-    oof_proba = calibrator.predict_proba(oof_scores)
-    z_all = np.hstack([z[name] for name in chosen.feature_set])
-    proba_all = calibrator.predict_proba(head_scores(params, z_all))
-    pred = oof_proba.argmax(axis=1)
-    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(confusion, (y, pred), 1)
-    per_class = {
-        lab: float(confusion[i, i] / max(1, confusion[i].sum())) for i, lab in enumerate(present)
-    }
-    return SweepResult(
-        model=model,
-        chosen=chosen,
-        candidates=[c for c, _ in all_items],
-        oof_proba=oof_proba,
-        proba_all=proba_all,
-        accuracy_per_class=per_class,
-        confusion=confusion.tolist(),
-        auc=chosen.auc,
-        n_folds=k,
-        seconds=time.perf_counter() - start,
-        baseline=baseline_cand,
-    )
+        # Refit the chosen configuration on every labelled image.
+        everything = [np.ones(y.size, dtype=bool)]
+        fit = fit_heads(chosen.head, ev.features(chosen.feature_set), y, everything, n_classes,
+                        values=[chosen.value], seed=seed, final=True)
+        params = fit.params[0][0]
+        calibrator = fit_calibrator(oof_scores, y, n_classes)
+        model = TrainedModel(
+            labels=tuple(present),
+            ai_labels=tuple(lab for lab in present if lab in ai_labels),
+            blocks=[transforms[name] for name in chosen.feature_set],
+            head=chosen.head,
+            value=chosen.value,
+            params=params,
+            calibrator=calibrator,
+        )
+        oof_proba = calibrator.predict_proba(oof_scores)
+        z_all = np.hstack([z[name] for name in chosen.feature_set])
+        proba_all = calibrator.predict_proba(head_scores(params, z_all))
+        pred = oof_proba.argmax(axis=1)
+        confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+        np.add.at(confusion, (y, pred), 1)
+        per_class = {
+            lab: float(confusion[i, i] / max(1, confusion[i].sum()))
+            for i, lab in enumerate(present)
+        }
+        return SweepResult(
+            model=model,
+            chosen=chosen,
+            candidates=[c for c, _ in all_items],
+            oof_proba=oof_proba,
+            proba_all=proba_all,
+            accuracy_per_class=per_class,
+            confusion=confusion.tolist(),
+            auc=chosen.auc,
+            n_folds=k,
+            seconds=time.perf_counter() - start,
+            baseline=baseline_cand,
+        )
