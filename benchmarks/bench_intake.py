@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
+import sys
 import time
-import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from synthcheck.errors import InputError
-from synthcheck.intake import load_image
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from reference_decode import reference_size  # noqa: E402
+from synthcheck.errors import InputError  # noqa: E402
+from synthcheck.intake import load_image  # noqa: E402
 
 
 @dataclass
@@ -40,35 +41,10 @@ class Row:
     reasons: Counter[str] = field(default_factory=Counter)
 
 
-def reference_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) as Pillow / pillow-heif / rawpy decode the file directly, or None."""
-    import pillow_heif
-    import rawpy
-    from PIL import Image
-
-    pillow_heif.register_heif_opener()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            with Image.open(io.BytesIO(data)) as im:
-                im.load()
-                return im.size
-        except Exception:
-            pass
-        try:
-            with rawpy.imread(io.BytesIO(data)) as raw:
-                raw.postprocess(half_size=True)  # decodable at all
-                return raw.sizes.width, raw.sizes.height
-        except Exception:
-            return None
-
-
 def synthetic_table(repeat: int) -> None:
     """ms per decode of a generated 1152x864 image in every format."""
-    import sys
     import tempfile
 
-    sys.path.insert(0, str(REPO / "tests"))
     import imagegen
 
     size = (1152, 864)

@@ -9,42 +9,18 @@ shared data is absent.
 from __future__ import annotations
 
 import csv
-import io
-import warnings
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from reference_decode import reference_size
 from synthcheck.errors import InputError
 from synthcheck.intake import load_image
 
 pytestmark = pytest.mark.shared
 
 C2PA_JUMBF_TYPE = bytes.fromhex("6332706100110010800000aa00389b71")  # "c2pa" + ISO suffix
-
-
-def _reference_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) of the first frame decoded directly by the libraries, or None."""
-    import pillow_heif
-    import rawpy
-    from PIL import Image
-
-    pillow_heif.register_heif_opener()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            with Image.open(io.BytesIO(data)) as im:
-                im.load()
-                return im.size
-        except Exception:  # the oracle only needs to know whether it decodes
-            pass
-        try:
-            with rawpy.imread(io.BytesIO(data)) as raw:
-                raw.postprocess(half_size=True)
-                return raw.sizes.width, raw.sizes.height
-        except Exception:
-            return None
 
 
 def _manifest(root: Path) -> list[dict[str, str]]:
@@ -60,7 +36,7 @@ def test_fixtures_decode_like_the_libraries(shared_data: Path) -> None:
     problems: list[str] = []
     for row in rows:
         path = shared_data / "fixtures" / row["file"]
-        reference = _reference_size(path.read_bytes())
+        reference = reference_size(path.read_bytes())
         try:
             image = load_image(path)
         except InputError as exc:
