@@ -40,6 +40,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SYNTHCHECK_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -87,6 +88,7 @@ def run_setting(
             t1 = time.perf_counter()
             again = project.train(force=True)
             t_retrain = time.perf_counter() - t1
+            per_source = _per_source(project.review(limit=None))
     return {
         "setting": name,
         "features": features,
@@ -99,6 +101,18 @@ def run_setting(
         "seconds_import_features_train": round(t_total, 1),
         "seconds_sweep_cached": round(again.seconds_sweep, 2),
         "seconds_retrain_cached": round(t_retrain, 2),
+        "cv_accuracy_per_source": per_source,
+    }
+
+
+def _per_source(items: list[Any]) -> dict[str, dict[str, float | int]]:
+    """Out-of-fold accuracy per generator / real source (the image's folder): where errors sit."""
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for item in items:
+        if item.label is not None and item.out_of_fold:
+            groups[Path(item.path).parent.name].append(item.predicted == item.label)
+    return {
+        g: {"n": len(v), "accuracy": round(sum(v) / len(v), 4)} for g, v in sorted(groups.items())
     }
 
 
@@ -137,6 +151,12 @@ def main() -> int:
               f"{r['cv_auc']!s:>7} {r['seconds_import_and_features']:>13} "
               f"{r['seconds_import_features_train']:>9} {r['seconds_sweep_cached']:>8}  "
               f"{'+'.join(chosen['feature_set'])} / {chosen['head']} ({chosen['value']:g})")
+    for r in rows:
+        per_source = r["cv_accuracy_per_source"]
+        assert isinstance(per_source, dict)
+        print(f"\n{r['setting']}: out-of-fold accuracy per source")
+        for g, v in per_source.items():
+            print(f"  {g:<36} n={v['n']:>4}  {v['accuracy']:.3f}")
     return 0
 
 
