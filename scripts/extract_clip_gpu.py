@@ -97,6 +97,7 @@ class TorchClip:
                 + f["vision_model.embeddings.position_embedding.weight"][None]
             )
             h = self._ln(h, "vision_model.pre_layrnorm")
+            cls_l9: Any = None
             for i in range(12):
                 p, q = f"vision_model.encoder.layers.{i}", f"/vision_model/encoder/layers.{i}"
                 y = self._ln(h, p + ".layer_norm1")
@@ -115,10 +116,13 @@ class TorchClip:
                 h = h + a @ w[f"{q}/self_attn/out_proj"] + f[f"{p}.self_attn.out_proj.bias"]
                 y = self._ln(h, p + ".layer_norm2") @ w[f"{q}/mlp/fc1"] + f[f"{p}.mlp.fc1.bias"]
                 h = h + (y * torch.sigmoid(1.702 * y)) @ w[f"{q}/mlp/fc2"] + f[f"{p}.mlp.fc2.bias"]
+                if i == 8:  # the backbone's cls_l9: CLS token of the residual stream after layer 9
+                    cls_l9 = h[:, 0].float().cpu().numpy()
             embed = self._ln(h[:, 0], "vision_model.post_layernorm") @ w["/visual_projection"]
             return {
                 "embed": embed.float().cpu().numpy(),
                 "patch_mean": h[:, 1:].mean(1).float().cpu().numpy(),
+                "cls_l9": cls_l9,
             }
 
 
