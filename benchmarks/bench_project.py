@@ -21,7 +21,15 @@ dev           efficientnet-lite0+artifacts 0.926 / 0.921  0.976    33.7         
 dev           clip-vit-b16+artifacts      0.993 / 0.992  0.9998   1070 (busy machine)  1.9-4.6
 cifar32       efficientnet-lite0+artifacts 0.765 / 0.724  0.824    152 (busy machine)   (old)
 cifar32       clip-vit-b16+artifacts      0.941 / 0.904  0.978    400 (busy machine)   1.9-4.2
+cifar32       clip-vit-b16 r2+artifacts   0.945 / 0.925  0.985    (see below)          (below)
 ============  ==========================  =============  =======  ===================  ========
+
+``clip-vit-b16`` r2 adds the ``cls_l8`` and ``patch_mean_l6`` outputs (2026-12-05). Its row is
+the product's sweep (``run_sweep``, same folds, seed 0) on features of the same 2,000 images
+from the same graph outputs, extracted once in 1,047 s on 2 cores (0.52 s per image); the chosen
+set became ``cls_l8`` + ``patch_mean_l6`` (ridge, alpha 1000), and the sweep without a projection
+cache took 6.9 s against 6.0 s for r1's blocks. Errors sit on DDPM (2 of the 16 generators, 136
+of the 1,000 fakes): out-of-fold accuracy 0.478 there (0.353 with r1), 0.98-1.00 on most GANs.
 
 Usage: ``nice -n 10 python benchmarks/bench_project.py [--features efficientnet-lite0,artifacts]
 [--settings dev,cifar32] [--n 1000]``. Prints one table row per setting and a JSON line each.

