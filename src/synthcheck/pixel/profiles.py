@@ -32,7 +32,7 @@ HEAD_SPECS: tuple[HeadSpec, ...] = (
         C=0.005,
         keys=tuple(n for n in artifact_feature_names() if n.startswith("spam_")),
     ),
-    HeadSpec("clip-probe", block="clip-vit-b16", C=0.001, keys=("embed",)),
+    HeadSpec("clip-probe", block="clip-vit-b16", C=0.0003, keys=("cls_l8", "embed")),
     HeadSpec("effnet-probe", block="efficientnet-lite0", C=0.001, keys=("pooled",)),
 )
 
