@@ -14,7 +14,7 @@ Two steps, both deterministic:
 
     python scripts/train_default.py extract --what artifacts --workers 2      # ~8 min, 2 cores
     python scripts/train_default.py extract --what efficientnet-lite0        # ~6 min, 2 cores
-    python scripts/train_default.py extract --what clip-vit-b16   # hours on 2 cores; with a GPU
+    python scripts/train_default.py extract --what clip-vit-b16  # ~80 min, 2 VNNI cores; with a GPU
     python scripts/extract_clip_gpu.py --onnx .../clip_encoder.int8.onnx --verify  # instead
     python scripts/train_default.py fit
 """

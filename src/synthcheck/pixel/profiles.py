@@ -8,7 +8,8 @@
 ``auto``      ``thorough`` when the CLIP backbone is installed, else ``fast`` (with a note).
 
 Choices were made by leave-one-generator-out on the dev pool (``benchmarks/bench_logo.py``):
-CLIP probe mean AUC 0.936 / 0.941 / 0.944 with 1 / 2 / 4 tiles; Lite0 probe 0.793 (1 tile),
+CLIP probe on the embedding alone, mean AUC 0.936 / 0.941 / 0.944 with 1 / 2 / 4 tiles, and
+0.953 on 2 tiles with the layer-8 CLS token added (the shipped head); Lite0 probe 0.793 (1 tile),
 artifacts 0.784, Lite0 + artifacts fused 0.828.
 """
 
