@@ -24,7 +24,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from synthcheck.pixel.devpool import load_devpool  # noqa: E402
+from synthcheck.pixel.devpool import VIEWS, load_devpool  # noqa: E402
 from synthcheck.pixel.fitting import HeadSpec, head_blocks, load_feature_blocks, logo_evaluate  # noqa: E402
 from synthcheck.pixel.profiles import HEAD_SPECS  # noqa: E402
 
@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--heads", default="clip-probe,artifacts", help="comma-separated heads to fuse")
     ap.add_argument("--C", type=float, default=None, help="override the probes' C (exploration)")
     ap.add_argument("--keys", default="", help="override the backbone feature keys (exploration)")
+    ap.add_argument(
+        "--train-views",
+        default="",
+        help="override the training views, comma-separated names from VIEWS (exploration)",
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     args = ap.parse_args(argv)
 
@@ -63,12 +68,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         specs.append(spec)
     blocks = head_blocks(raw, specs)
-    rows = logo_evaluate(images, blocks, specs, CONDITIONS)
+    train_views = [v for v in args.train_views.split(",") if v] or None
+    unknown = sorted(set(train_views or ()) - set(VIEWS))
+    if unknown:
+        print(f"unknown views {unknown}; known: {', '.join(VIEWS)}", file=sys.stderr)
+        return 2
+    rows = logo_evaluate(images, blocks, specs, CONDITIONS, train_views=train_views)
 
     head = f"{'held-out family':<16} {'real group':<11} {'n_ai':>5} {'n_real':>6}"
     for c in CONDITIONS:
         head += f" {'AUC ' + c:>12} {'TPR@5 ' + c:>13}"
-    print(f"heads: {', '.join(s.name for s in specs)}")
+    print(f"heads: {', '.join(s.name for s in specs)}; trained on views {train_views or 'default'}")
     print(head)
     print("-" * len(head))
     for r in rows:

@@ -3,7 +3,8 @@
 Two steps, both deterministic:
 
 1. ``extract``: for every dev-pool image and every view (clean, JPEG q60, 0.5x resize, two random
-   launderings: crop / resize 0.5-1.5x / JPEG q50-100, WebP or PNG), compute the artifact features
+   launderings: crop / resize 0.5-1.5x / JPEG q50-100, WebP or PNG, and one heavy laundering:
+   crop / shrink / JPEG q50-75), compute the artifact features
    (mean over tiles) and the backbone features of native-resolution 224-px tiles, cached
    as .npz under ``--cache`` (default /work/cache/pixel or $SYNTHCHECK_FEATURE_CACHE). Shardable
    (``--shard k/n``) so it can run in pieces or on several machines.

@@ -11,7 +11,7 @@ from synthcheck.pixel.artifacts import (
     artifact_features,
     tile_artifact_features,
 )
-from synthcheck.pixel.augment import encode_decode, launder, resize
+from synthcheck.pixel.augment import encode_decode, launder, launder_hard, resize
 
 
 def _photo_like(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -61,6 +61,18 @@ def test_launder_is_reproducible() -> None:
     b = launder(img, np.random.default_rng(5))
     np.testing.assert_array_equal(a, b)
     assert a.dtype == np.uint8 and a.ndim == 3
+
+
+def test_hard_launder_is_reproducible_lossy_and_never_enlarges() -> None:
+    img = _photo_like(200, 300)
+    for seed in range(8):
+        a = launder_hard(img, np.random.default_rng(seed))
+        np.testing.assert_array_equal(a, launder_hard(img, np.random.default_rng(seed)))
+        h, w = a.shape[:2]
+        # crop keeps >= 0.6 of a side, the shrink >= 0.5: never below 0.3, never above 1
+        assert 0.3 * 200 - 1 <= h <= 200 and 0.3 * 300 - 1 <= w <= 300
+        if a.shape == img.shape:
+            assert np.abs(a.astype(int) - img).mean() > 0.5  # JPEG q<=75 always alters pixels
 
 
 def test_group_subset_equals_columns_of_full_set() -> None:

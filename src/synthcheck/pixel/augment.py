@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-__all__ = ["encode_decode", "jpeg", "launder", "random_crop", "resize"]
+__all__ = ["encode_decode", "jpeg", "launder", "launder_hard", "random_crop", "resize"]
 
 
 def encode_decode(pixels: NDArray[np.uint8], fmt: str, quality: int = 90) -> NDArray[np.uint8]:
@@ -69,3 +69,15 @@ def launder(pixels: NDArray[np.uint8], rng: np.random.Generator) -> NDArray[np.u
     if u < 0.8:
         return encode_decode(out, "WEBP", int(rng.integers(50, 101)))
     return encode_decode(out, "PNG")
+
+
+def launder_hard(pixels: NDArray[np.uint8], rng: np.random.Generator) -> NDArray[np.uint8]:
+    """A heavy laundering, as social platforms apply: crop (p=0.5), shrink 0.5-1x (p=0.5), then
+    always JPEG q50-75. :func:`launder` spreads over quality 50-100 and three formats, so strong
+    JPEG is rare in it; this view puts it in every training image."""
+    out = pixels
+    if rng.random() < 0.5:
+        out = random_crop(out, rng)
+    if rng.random() < 0.5:
+        out = resize(out, float(rng.uniform(0.5, 1.0)))
+    return jpeg(out, int(rng.integers(50, 76)))

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from synthcheck.errors import DataError
-from synthcheck.pixel.augment import jpeg, launder, resize
+from synthcheck.pixel.augment import jpeg, launder, launder_hard, resize
 
 __all__ = [
     "FAKE_FAMILIES",
@@ -60,8 +60,9 @@ REAL_GROUPS: dict[str, str] = {
     "set5": "benchmarks",
 }
 
-#: Views of each image: the clean file, the two benchmark conditions and two random launderings.
-VIEWS: tuple[str, ...] = ("clean", "jpeg60", "half", "aug1", "aug2")
+#: Views of each image: the clean file, the two benchmark conditions, two random launderings and
+#: one heavy (JPEG q50-75) laundering.
+VIEWS: tuple[str, ...] = ("clean", "jpeg60", "half", "aug1", "aug2", "hard1")
 
 
 def family_of(generator: str) -> str:
@@ -134,6 +135,8 @@ def make_view(
         return _FIXED[view](pixels)
     if view.startswith("aug"):
         return launder(pixels, np.random.default_rng(_seed(image, view, seed)))
+    if view.startswith("hard"):
+        return launder_hard(pixels, np.random.default_rng(_seed(image, view, seed)))
     raise DataError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
 
 
