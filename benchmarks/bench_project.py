@@ -126,14 +126,18 @@ def _per_source(items: list[Any]) -> dict[str, dict[str, float | int]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--features", default=None,
-                        help="comma-separated extractors (default: the project default)")
+    parser.add_argument(
+        "--features", default=None, help="comma-separated extractors (default: the project default)"
+    )
     parser.add_argument("--settings", default="dev,cifar32")
     parser.add_argument("--n", type=int, default=1000, help="images per label")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--home", default=None,
-                        help="keep the store (and its feature cache) here between runs; "
-                        "default: a fresh temporary home, so features are computed")
+    parser.add_argument(
+        "--home",
+        default=None,
+        help="keep the store (and its feature cache) here between runs; "
+        "default: a fresh temporary home, so features are computed",
+    )
     args = parser.parse_args()
     if not (SHARED / "dev" / "manifest.csv").is_file():
         print(f"skipped: shared data not found at {SHARED}")
@@ -148,17 +152,21 @@ def main() -> int:
         rows.append(result)
         print(json.dumps(result), flush=True)
     print()
-    print(f"{'setting':<9} {'features':<28} {'acc real':>8} {'acc ai':>7} {'AUC':>7} "
-          f"{'import+feat s':>13} {'+train s':>9} {'sweep s':>8}  chosen")
+    print(
+        f"{'setting':<9} {'features':<28} {'acc real':>8} {'acc ai':>7} {'AUC':>7} "
+        f"{'import+feat s':>13} {'+train s':>9} {'sweep s':>8}  chosen"
+    )
     for r in rows:
         acc = r["cv_accuracy_per_class"]
         assert isinstance(acc, dict)
         chosen = r["chosen"]
         assert isinstance(chosen, dict)
-        print(f"{r['setting']:<9} {'+'.join(features):<28} {acc['real']:>8.4f} {acc['ai']:>7.4f} "
-              f"{r['cv_auc']!s:>7} {r['seconds_import_and_features']:>13} "
-              f"{r['seconds_import_features_train']:>9} {r['seconds_sweep_cached']:>8}  "
-              f"{'+'.join(chosen['feature_set'])} / {chosen['head']} ({chosen['value']:g})")
+        print(
+            f"{r['setting']:<9} {'+'.join(features):<28} {acc['real']:>8.4f} {acc['ai']:>7.4f} "
+            f"{r['cv_auc']!s:>7} {r['seconds_import_and_features']:>13} "
+            f"{r['seconds_import_features_train']:>9} {r['seconds_sweep_cached']:>8}  "
+            f"{'+'.join(chosen['feature_set'])} / {chosen['head']} ({chosen['value']:g})"
+        )
     for r in rows:
         per_source = r["cv_accuracy_per_source"]
         assert isinstance(per_source, dict)

@@ -333,9 +333,7 @@ def test_clip_hidden_state_features_are_the_tokens_they_name() -> None:
     opts = ort.SessionOptions()
     for key, value in clip_module.FLOAT_SESSION_CONFIG.items():
         opts.add_session_config_entry(key, value)
-    sess = ort.InferenceSession(
-        model.SerializeToString(), opts, providers=["CPUExecutionProvider"]
-    )
+    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
     crops = _crops(224, 2, seed=11)
     run = sess.run(list(hidden.values()), {"pixel_values": bb.preprocess(crops)})
     states = dict(zip(layers, run, strict=True))
@@ -478,12 +476,16 @@ def test_original_graph_is_wrong_where_the_integer_kernel_saturates() -> None:
     bb = _load("clip-vit-b16")
     x = bb.preprocess(_crops(224, 3, seed=6))
     original = np.concatenate(
-        [_original_session().run(["image_embeds"], {"pixel_values": x[i : i + 1]})[0]
-         for i in range(len(x))]
+        [
+            _original_session().run(["image_embeds"], {"pixel_values": x[i : i + 1]})[0]
+            for i in range(len(x))
+        ]
     )
     exact = np.concatenate(
-        [_exact_int8_session().run(["image_embeds"], {"pixel_values": x[i : i + 1]})[0]
-         for i in range(len(x))]
+        [
+            _exact_int8_session().run(["image_embeds"], {"pixel_values": x[i : i + 1]})[0]
+            for i in range(len(x))
+        ]
     )
     cos = _cosine(original, exact)
     if _integer_matmul_saturates():

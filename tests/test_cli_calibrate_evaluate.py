@@ -332,10 +332,7 @@ def test_csv_columns_and_labels(tmp_path: Path) -> None:
 
     path = tmp_path / "labels.csv"
     path.write_text(
-        "Path,Label,Generator,Source\n"
-        "a.png,AI,sdxl,web\n"
-        "/abs/b.jpg,0,,camera\n"
-        "c.png,real,phone,\n"
+        "Path,Label,Generator,Source\na.png,AI,sdxl,web\n/abs/b.jpg,0,,camera\nc.png,real,phone,\n"
     )
     a, b, c = items_from_csv(path)
     assert (a.path, a.label, a.generator, a.source) == (str(tmp_path / "a.png"), 1, "sdxl", "web")

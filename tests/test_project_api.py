@@ -138,8 +138,9 @@ def test_train_bad_data_errors(home: Path, tmp_path: Path) -> None:
         p.import_folder(make_dataset(tmp_path / "one", n=6, kinds=("ai",)) / "ai", label="ai")
         with pytest.raises(DataError, match="at least two labels"):
             p.train()
-        p.import_items([ImportItem(str(x), "real") for x in
-                        make_images(tmp_path / "few", "real", 3)])
+        p.import_items(
+            [ImportItem(str(x), "real") for x in make_images(tmp_path / "few", "real", 3)]
+        )
         with pytest.raises(DataError, match=r"5-fold.*'real' has 3.*--folds"):
             p.train(folds=5)
         assert p.train(folds=3).version == 1
@@ -152,8 +153,9 @@ def test_review_sort_filter_and_label_remove(home: Path, data: Path) -> None:
         # One wrong label: the out-of-fold prediction disagrees with it.
         wrong = data / "ai" / "ai_003.png"
         p.label(str(wrong), "real")
-        p.import_items([ImportItem(str(x), None) for x in
-                        make_images(data / "new", "ai", 2, start=50)])
+        p.import_items(
+            [ImportItem(str(x), None) for x in make_images(data / "new", "ai", 2, start=50)]
+        )
         p.train(folds=4)
         disagree = p.review(filter="disagree", limit=None)
         assert [Path(i.path).name for i in disagree] == ["ai_003.png"]

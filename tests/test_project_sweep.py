@@ -84,10 +84,18 @@ def test_sweep_chooses_and_model_roundtrips() -> None:
     labels = ["real" if v == 0 else "ai" for v in y]
     rng = np.random.default_rng(0)
     noise = rng.normal(size=(120, 5)).astype(np.float32)
-    blocks = [RawBlock("bb", "v1", "good", 0, 30, x.astype(np.float32)),
-              RawBlock("noise", "v1", "all", 0, 5, noise)]
-    result = run_sweep(blocks, [*labels[:-4], None, None, None, None], ["real", "ai"], ["ai"],
-                       k=4, baseline=(("bb:good",), "ridge", 100.0))
+    blocks = [
+        RawBlock("bb", "v1", "good", 0, 30, x.astype(np.float32)),
+        RawBlock("noise", "v1", "all", 0, 5, noise),
+    ]
+    result = run_sweep(
+        blocks,
+        [*labels[:-4], None, None, None, None],
+        ["real", "ai"],
+        ["ai"],
+        k=4,
+        baseline=(("bb:good",), "ridge", 100.0),
+    )
     assert "bb:good" in result.chosen.feature_set
     assert result.baseline is not None and result.baseline.head == "ridge"
     assert result.model.labels == ("real", "ai")  # the AI label is the positive class

@@ -18,7 +18,7 @@ def result(name: str, detector: str = "provenance-only") -> ScanResult:
         "provenance",
         "ai",
         0.99,
-        "made with a tool,\nsaid the \"metadata\"",
+        'made with a tool,\nsaid the "metadata"',
         (Evidence("tool: X", "PNG text", {"tool": "X"}),),
         decisive=True,
     )

@@ -66,7 +66,8 @@ def create(
         None, "--ai-labels", help="Labels that count as AI for p_ai (default: all but 'real')."
     ),
     backbones: str | None = typer.Option(
-        None, "--features",
+        None,
+        "--features",
         help="Feature extractors, comma-separated (backbone names and/or 'artifacts'); "
         "default: the fastest installed backbone plus 'artifacts'.",
     ),
@@ -75,8 +76,9 @@ def create(
     from synthcheck.training import Project
 
     try:
-        with Project.create(name, _split(labels) or [], ai_labels=_split(ai_labels),
-                            extractors=_split(backbones)) as p:
+        with Project.create(
+            name, _split(labels) or [], ai_labels=_split(ai_labels), extractors=_split(backbones)
+        ) as p:
             stdout_console().print(
                 f"created project {escape(p.name)!r}: labels {', '.join(p.labels)}; "
                 f"AI labels {', '.join(p.ai_labels) or '(none)'}; features "
@@ -101,9 +103,13 @@ def list_(fmt: str = typer.Option("text", "--format", help=FORMAT_HELP)) -> None
         return
     table = Table("project", "labels", "images", "labelled", "model")
     for r in rows:
-        table.add_row(escape(r["name"]), ", ".join(r["labels"]), str(r["images"]),
-                      str(r["labelled"]), "-" if r["model_version"] is None
-                      else f"v{r['model_version']}")
+        table.add_row(
+            escape(r["name"]),
+            ", ".join(r["labels"]),
+            str(r["images"]),
+            str(r["labelled"]),
+            "-" if r["model_version"] is None else f"v{r['model_version']}",
+        )
     stdout_console().print(table)
 
 
@@ -123,16 +129,20 @@ def show(
         _emit_json(info)
         return
     out = stdout_console()
-    out.print(f"[bold]{escape(info['name'])}[/]: {info['images']} images "
-              f"({', '.join(f'{k} {v}' for k, v in info['per_label'].items())}, "
-              f"unlabelled {info['unlabelled']}); features {', '.join(info['extractors'])}")
+    out.print(
+        f"[bold]{escape(info['name'])}[/]: {info['images']} images "
+        f"({', '.join(f'{k} {v}' for k, v in info['per_label'].items())}, "
+        f"unlabelled {info['unlabelled']}); features {', '.join(info['extractors'])}"
+    )
     cur = info["current_model"]
     for m in info["models"]:
         mark = "*" if cur and cur.get("version") == m["version"] else " "
         chosen = m.get("chosen") or {}
         score = m.get("cv_score")
-        out.print(f" {mark} v{m['version']}: CV {'-' if score is None else f'{score:.4f}'}  "
-                  f"{'+'.join(chosen.get('feature_set', []))} / {chosen.get('head', '?')}")
+        out.print(
+            f" {mark} v{m['version']}: CV {'-' if score is None else f'{score:.4f}'}  "
+            f"{'+'.join(chosen.get('feature_set', []))} / {chosen.get('head', '?')}"
+        )
     if cur and cur.get("cv_accuracy_per_class"):
         acc = ", ".join(f"{k} {v:.3f}" for k, v in cur["cv_accuracy_per_class"].items())
         out.print(f"current model CV accuracy per class: {acc}")
@@ -192,8 +202,10 @@ def import_(
                 items = list(from_folder(folder or Path(), label))
             else:
                 items = list(from_label_folders(folder or Path(), p.labels))
-            with progress(err, "importing", len(items),
-                          enabled=progress_wanted(err, quiet)) as (advance, _console):
+            with progress(err, "importing", len(items), enabled=progress_wanted(err, quiet)) as (
+                advance,
+                _console,
+            ):
                 report = p.import_items(items, copy=copy, progress=advance)
     except SynthcheckError as exc:
         fail(str(exc))
@@ -202,9 +214,11 @@ def import_(
     else:
         out = stdout_console()
         per = ", ".join(f"{k or 'unlabelled'} {v}" for k, v in sorted(report.labels.items()))
-        out.print(f"imported {report.added} new images ({per}); {report.merged} duplicates "
-                  f"merged; {report.failed} failed; {report.seconds:.1f} s "
-                  f"(features {report.seconds_features:.1f} s)")
+        out.print(
+            f"imported {report.added} new images ({per}); {report.merged} duplicates "
+            f"merged; {report.failed} failed; {report.seconds:.1f} s "
+            f"(features {report.seconds_features:.1f} s)"
+        )
         for path, reason in report.failures[:20]:
             err.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}")
         if report.failed > 20:
@@ -225,11 +239,13 @@ def train(
     ),
     force: bool = typer.Option(False, "--force", help="Save the new model even if not better."),
     features: str | None = typer.Option(
-        None, "--features",
+        None,
+        "--features",
         help="Change the project's feature extractors first (comma-separated; kept).",
     ),
     init: str = typer.Option(
-        "none", "--init",
+        "none",
+        "--init",
         help="'default': fine-tune the default detector (stack on its heads' logits).",
     ),
     fmt: str = typer.Option("text", "--format", help=FORMAT_HELP),
@@ -243,8 +259,9 @@ def train(
         with _open(name) as p:
             if features is not None:
                 p.set_extractors(_split(features) or [])
-            report = p.train(folds=folds, seed=seed, heads=_split(heads) or HEAD_ORDER,
-                             force=force, init=init)
+            report = p.train(
+                folds=folds, seed=seed, heads=_split(heads) or HEAD_ORDER, force=force, init=init
+            )
     except SynthcheckError as exc:
         fail(str(exc))
     if fmt == "json":
@@ -253,11 +270,14 @@ def train(
     out = stdout_console()
     d = report.to_dict()
     chosen = d["chosen"]
-    out.print(f"{report.n_labelled} labelled of {report.n_images} images, {report.folds}-fold CV; "
-              f"features {report.seconds_features:.1f} s, sweep {report.seconds_sweep:.2f} s "
-              f"({report.candidates} candidates)")
-    out.print(f"chosen: {' + '.join(chosen['feature_set'])} / {chosen['head']} "
-              f"({chosen['value']:g})")
+    out.print(
+        f"{report.n_labelled} labelled of {report.n_images} images, {report.folds}-fold CV; "
+        f"features {report.seconds_features:.1f} s, sweep {report.seconds_sweep:.2f} s "
+        f"({report.candidates} candidates)"
+    )
+    out.print(
+        f"chosen: {' + '.join(chosen['feature_set'])} / {chosen['head']} ({chosen['value']:g})"
+    )
     for lab, acc in report.accuracy_per_class.items():
         out.print(f"  CV accuracy {escape(lab)}: {acc:.4f}")
     if report.auc is not None:
@@ -296,9 +316,15 @@ def review(
     table = Table("hash", "label", "predicted", "confidence", "p_ai", "path")
     for it in items:
         style = "red" if it.label is not None and it.label != it.predicted else ""
-        table.add_row(it.sha256[:10], it.label or "-", it.predicted or "-",
-                      "-" if it.confidence is None else f"{it.confidence:.3f}",
-                      "-" if it.p_ai is None else f"{it.p_ai:.3f}", escape(it.path), style=style)
+        table.add_row(
+            it.sha256[:10],
+            it.label or "-",
+            it.predicted or "-",
+            "-" if it.confidence is None else f"{it.confidence:.3f}",
+            "-" if it.p_ai is None else f"{it.p_ai:.3f}",
+            escape(it.path),
+            style=style,
+        )
     stdout_console().print(table)
 
 
@@ -358,8 +384,10 @@ def predict(
             stream = output.open("w", encoding="utf-8") if output else sys.stdout
             try:
                 writer = (
-                    JsonlWriter(stream) if fmt == "jsonl"
-                    else CsvWriter(stream) if fmt == "csv"
+                    JsonlWriter(stream)
+                    if fmt == "jsonl"
+                    else CsvWriter(stream)
+                    if fmt == "csv"
                     else TableWriter(Console(file=stream, highlight=False, soft_wrap=True))
                 )
                 summary = ScanSummary()

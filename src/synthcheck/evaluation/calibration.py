@@ -326,4 +326,3 @@ def load_profile(name: str, home: str | Path | None = None) -> CalibrationProfil
     if profile.name != name:
         raise ConfigError(f"calibration profile file {path} names {profile.name!r}, not {name!r}")
     return profile
-

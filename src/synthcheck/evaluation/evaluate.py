@@ -169,8 +169,10 @@ def evaluate_model(
         if mismatch:
             notes.append(mismatch)
     active = active or DEFAULT_THRESHOLDS
-    names = list(conditions) if conditions is not None else (
-        list(DEFAULT_SWEEP) if robustness else [CLEAN]
+    names = (
+        list(conditions)
+        if conditions is not None
+        else (list(DEFAULT_SWEEP) if robustness else [CLEAN])
     )
     names = [CLEAN, *(n for n in dict.fromkeys(names) if n != CLEAN)]
     for name in names:
@@ -183,9 +185,9 @@ def evaluate_model(
     for label, name in ((REAL, "real"), (AI, "AI")):
         if not np.any((labels == label) & np.isfinite(clean)):
             paths = {item.path for item in chosen if item.label == label}
-            reasons = "; ".join(
-                f"{s.path}: {s.reason}" for s in scored.skipped if s.path in paths
-            )[:400]
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in scored.skipped if s.path in paths)[
+                :400
+            ]
             total = len(paths)
             raise DataError(f"none of the {total} {name} images could be scored ({reasons})")
     conditions_out = [

@@ -114,4 +114,3 @@ def create_transform(name: str) -> Transform:
         raise ConfigError(
             f"unknown transform {name!r}; choose from {', '.join(_TRANSFORMS)}"
         ) from None
-

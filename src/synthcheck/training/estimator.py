@@ -113,17 +113,26 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         classes = sorted(set(labels))
         ai = (
             [str(v) for v in self.ai_labels]
-            if self.ai_labels is not None else [c for c in classes if c != "real"]
+            if self.ai_labels is not None
+            else [c for c in classes if c != "real"]
         )
         feats = _load_features(paths, extractors)
         blocks = []
         for name in extractors:
             ex = create_extractor(name)
             for output, sl in ex.blocks().items():
-                blocks.append(RawBlock(ex.name, ex.version, output, sl.start, sl.stop,
-                                       feats[name][:, sl]))
-        result = run_sweep(blocks, labels, classes, ai, k=int(self.folds), seed=int(self.seed),
-                           heads=list(self.heads))
+                blocks.append(
+                    RawBlock(ex.name, ex.version, output, sl.start, sl.stop, feats[name][:, sl])
+                )
+        result = run_sweep(
+            blocks,
+            labels,
+            classes,
+            ai,
+            k=int(self.folds),
+            seed=int(self.seed),
+            heads=list(self.heads),
+        )
         self.model_: TrainedModel = result.model
         self.classes_ = np.array(classes, dtype=object)
         self.extractors_ = extractors

@@ -195,4 +195,3 @@ def check_extractors(names: Sequence[str]) -> list[str]:
             raise BackboneNotInstalledError(name, spec.install_command)
         out.append(name)
     return out
-

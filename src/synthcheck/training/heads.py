@@ -74,8 +74,13 @@ def _targets(y: NDArray[np.int64], n_classes: int) -> F64:
     return np.where(y[:, None] == np.arange(n_classes)[None, :], 1.0, -1.0)
 
 
-def _ridge(z: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_]],
-           values: Sequence[float], n_classes: int) -> list[list[dict[str, F64]]]:
+def _ridge(
+    z: F64,
+    y: NDArray[np.int64],
+    masks: Sequence[NDArray[np.bool_]],
+    values: Sequence[float],
+    n_classes: int,
+) -> list[list[dict[str, F64]]]:
     t = _targets(y, n_classes)
     out: list[list[dict[str, F64]]] = []
     for mask in masks:
@@ -92,9 +97,15 @@ def _ridge(z: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_]],
     return out
 
 
-def _linear_lbfgs(z: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_]],
-                  values: Sequence[float], n_classes: int, loss: str, max_iter: int,
-                  ) -> list[list[dict[str, F64]]]:
+def _linear_lbfgs(
+    z: F64,
+    y: NDArray[np.int64],
+    masks: Sequence[NDArray[np.bool_]],
+    values: Sequence[float],
+    n_classes: int,
+    loss: str,
+    max_iter: int,
+) -> list[list[dict[str, F64]]]:
     n, f = z.shape
     k = 1 if n_classes == 2 else n_classes
     jobs = [(j, v) for j in range(len(masks)) for v in range(len(values))]
@@ -133,8 +144,13 @@ def _linear_lbfgs(z: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_
         return value, (grad * d).ravel()
 
     theta0 = np.zeros((f + 1) * m * k)
-    res = minimize(objective, theta0, jac=True, method="L-BFGS-B",
-                   options={"maxiter": max_iter, "gtol": 1e-4, "ftol": 1e-8})
+    res = minimize(
+        objective,
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "gtol": 1e-4, "ftol": 1e-8},
+    )
     w = res.x.reshape(f + 1, m, k) * d
     out: list[list[dict[str, F64]]] = [[{} for _ in values] for _ in masks]
     for idx, (j, v) in enumerate(jobs):
@@ -142,9 +158,15 @@ def _linear_lbfgs(z: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_
     return out
 
 
-def _mlp(z_in: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_]],
-         values: Sequence[float], n_classes: int, seed: int, max_iter: int,
-         ) -> list[list[dict[str, F64]]]:
+def _mlp(
+    z_in: F64,
+    y: NDArray[np.int64],
+    masks: Sequence[NDArray[np.bool_]],
+    values: Sequence[float],
+    n_classes: int,
+    seed: int,
+    max_iter: int,
+) -> list[list[dict[str, F64]]]:
     # The MLP reads the MLP_INPUTS highest-variance columns (the leading principal components
     # of each block), scaled to unit variance; both are folded back into the first layer (zero
     # rows for the columns it ignores), so scoring needs no extra parameters.
@@ -201,8 +223,13 @@ def _mlp(z_in: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_]],
         grad = np.concatenate([gw1.ravel(), gb1, gw2.ravel(), gb2.ravel()])
         return value * scale, grad * scale
 
-    res = minimize(objective, np.concatenate(init), jac=True, method="L-BFGS-B",
-                   options={"maxiter": max_iter, "gtol": 1e-6})
+    res = minimize(
+        objective,
+        np.concatenate(init),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "gtol": 1e-6},
+    )
     w1f, b1f, w2f, b2f = np.split(res.x, cuts)
     w1, b1 = w1f.reshape(f, m, h), b1f.reshape(m, h)
     w2, b2 = w2f.reshape(m, h, k), b2f.reshape(m, k)
@@ -210,8 +237,7 @@ def _mlp(z_in: F64, y: NDArray[np.int64], masks: Sequence[NDArray[np.bool_]],
     for idx, (j, v) in enumerate(jobs):
         first = np.zeros((z_in.shape[1], h))
         first[keep] = w1[:, idx, :] / sigma[:, None]
-        out[j][v] = {"w1": first, "b1": b1[idx].copy(),
-                     "w2": w2[idx].copy(), "b2": b2[idx].copy()}
+        out[j][v] = {"w1": first, "b1": b1[idx].copy(), "w2": w2[idx].copy(), "b2": b2[idx].copy()}
     return out
 
 
@@ -236,12 +262,19 @@ def fit_heads(
     if head == "ridge":
         params = _ridge(z, y, masks, vals, n_classes)
     elif head in ("logistic", "svm"):
-        params = _linear_lbfgs(z, y, masks, vals, n_classes,
-                               "logistic" if head == "logistic" else "hinge",
-                               FINAL_MAX_ITER if final else CV_MAX_ITER)
+        params = _linear_lbfgs(
+            z,
+            y,
+            masks,
+            vals,
+            n_classes,
+            "logistic" if head == "logistic" else "hinge",
+            FINAL_MAX_ITER if final else CV_MAX_ITER,
+        )
     elif head == "mlp":
-        params = _mlp(z, y, masks, vals, n_classes, seed,
-                      MLP_FINAL_MAX_ITER if final else MLP_CV_MAX_ITER)
+        params = _mlp(
+            z, y, masks, vals, n_classes, seed, MLP_FINAL_MAX_ITER if final else MLP_CV_MAX_ITER
+        )
     else:
         raise ValueError(f"unknown head {head!r}; choose from {', '.join(HEAD_GRIDS)}")
     return HeadFit(head, vals, params)

@@ -139,8 +139,19 @@ def import_items(
             sha = image.sha256
             blob = _copy_blob(store, sha, image.data) if copy else None
             path = str(Path(item.path).resolve())
-            rows.append((sha, path, blob, image.format, image.width, image.height,
-                         len(image.data), item.label, path))
+            rows.append(
+                (
+                    sha,
+                    path,
+                    blob,
+                    image.format,
+                    image.width,
+                    image.height,
+                    len(image.data),
+                    item.label,
+                    path,
+                )
+            )
             pixels.setdefault(sha, image.pixels)
             report.labels[item.label or ""] += 1
         if rows:
@@ -160,4 +171,3 @@ def import_items(
         flush()
     report.seconds = time.perf_counter() - start
     return report
-

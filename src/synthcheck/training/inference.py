@@ -68,9 +68,7 @@ class ProjectModel:
         raw: dict[str, NDArray[np.float32]] = {}
         shas = [im.sha256 for im in images]
         for name, ex in self._extractors.items():
-            cached = (
-                self._store.get_features(ex.name, ex.version, shas) if self._store else {}
-            )
+            cached = self._store.get_features(ex.name, ex.version, shas) if self._store else {}
             todo = [i for i, s in enumerate(shas) if s not in cached]
             x = np.empty((len(images), ex.dim), dtype=np.float32)
             if todo:
@@ -96,21 +94,35 @@ class ProjectModel:
         labels = self.model.labels
         j = int(proba.argmax())
         verdict: SignalVerdict = (
-            "ai" if p_ai >= SIGNAL_AI_THRESHOLD
-            else "real" if p_ai <= SIGNAL_REAL_THRESHOLD else "none"
+            "ai"
+            if p_ai >= SIGNAL_AI_THRESHOLD
+            else "real"
+            if p_ai <= SIGNAL_REAL_THRESHOLD
+            else "none"
         )
         probs = {lab: round(float(p), 6) for lab, p in zip(labels, proba, strict=True)}
         evidence = [
-            Evidence(f"predicted label {labels[j]!r} with probability {proba[j]:.2f}",
-                     "label", labels[j]),
-            Evidence("class probabilities: " + ", ".join(f"{k} {v:.2f}" for k, v in probs.items()),
-                     "proba", probs),
+            Evidence(
+                f"predicted label {labels[j]!r} with probability {proba[j]:.2f}", "label", labels[j]
+            ),
+            Evidence(
+                "class probabilities: " + ", ".join(f"{k} {v:.2f}" for k, v in probs.items()),
+                "proba",
+                probs,
+            ),
         ]
         cv = self.model.metadata.get("cv_score")
         if cv is not None:
             metric = self.model.metadata.get("cv_metric", "score")
-            evidence.append(Evidence(f"model {self.version or ''} cross-validated {metric} "
-                                     f"{float(cv):.3f}".replace("  ", " "), "cv_score", cv))
+            evidence.append(
+                Evidence(
+                    f"model {self.version or ''} cross-validated {metric} {float(cv):.3f}".replace(
+                        "  ", " "
+                    ),
+                    "cv_score",
+                    cv,
+                )
+            )
         signal = SignalResult(
             name=self.name,
             kind="pixel",

@@ -133,10 +133,17 @@ class TrainedModel:
             if b.pre_weight is not None and b.pre_bias is not None:
                 arrays[f"block{i}.pre_weight"] = b.pre_weight
                 arrays[f"block{i}.pre_bias"] = b.pre_bias
-            blocks.append({"extractor": b.extractor, "version": b.version, "output": b.output,
-                           "start": b.start, "stop": b.stop,
-                           "projected": b.components is not None,
-                           "pre": b.pre_weight is not None})
+            blocks.append(
+                {
+                    "extractor": b.extractor,
+                    "version": b.version,
+                    "output": b.output,
+                    "start": b.start,
+                    "stop": b.stop,
+                    "projected": b.components is not None,
+                    "pre": b.pre_weight is not None,
+                }
+            )
         for key, arr in self.params.items():
             arrays[f"head.{key}"] = arr
         arrays["calibration.b"] = self.calibrator.b
@@ -176,9 +183,13 @@ class TrainedModel:
         try:
             blocks = [
                 BlockTransform(
-                    extractor=b["extractor"], version=b["version"], output=b["output"],
-                    start=int(b["start"]), stop=int(b["stop"]),
-                    mean=arrays[f"block{i}.mean"], scale=arrays[f"block{i}.scale"],
+                    extractor=b["extractor"],
+                    version=b["version"],
+                    output=b["output"],
+                    start=int(b["start"]),
+                    stop=int(b["stop"]),
+                    mean=arrays[f"block{i}.mean"],
+                    scale=arrays[f"block{i}.scale"],
                     components=arrays[f"block{i}.components"] if b["projected"] else None,
                     pre_weight=arrays[f"block{i}.pre_weight"] if b.get("pre") else None,
                     pre_bias=arrays[f"block{i}.pre_bias"] if b.get("pre") else None,

@@ -226,8 +226,12 @@ class Project:
             "per_label": {lab: counts.get(lab, 0) for lab in self.labels},
             "unlabelled": counts.get(None, 0),
             "models": [
-                {"version": m.version, "created": m.created,
-                 "cv_score": m.summary.get("cv_score"), "chosen": m.summary.get("chosen")}
+                {
+                    "version": m.version,
+                    "created": m.created,
+                    "cv_score": m.summary.get("cv_score"),
+                    "chosen": m.summary.get("chosen"),
+                }
                 for m in self.models()
             ],
             "current_model": None if current is None else current.summary,
@@ -258,8 +262,9 @@ class Project:
                 f"labels {bad} are not labels of project {self.name!r} "
                 f"({', '.join(self.labels)}); fix the list or use another project"
             )
-        return import_items(self._store, self._row.id, todo, self.extractors, copy=copy,
-                            progress=progress)
+        return import_items(
+            self._store, self._row.id, todo, self.extractors, copy=copy, progress=progress
+        )
 
     def import_folder(
         self,
@@ -277,7 +282,10 @@ class Project:
         return report
 
     def import_label_folders(
-        self, folder: str | os.PathLike[str], *, copy: bool = False,
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        copy: bool = False,
         progress: Callable[[int], None] | None = None,
     ) -> ImportReport:
         """Folder-per-label layout: ``folder/<label>/...``."""
@@ -288,7 +296,10 @@ class Project:
         return report
 
     def import_list(
-        self, list_file: str | os.PathLike[str], *, copy: bool = False,
+        self,
+        list_file: str | os.PathLike[str],
+        *,
+        copy: bool = False,
         progress: Callable[[int], None] | None = None,
     ) -> ImportReport:
         """A CSV (``path,label``) or JSONL (``{"path", "label"}``) list."""
@@ -341,8 +352,13 @@ class Project:
                 try:
                     pixels[r.sha256] = load_image(source).pixels
                 except InputError as exc:
-                    skipped.append((r.path, f"{exc.reason}; re-import it, or import with --copy "
-                                            "so the project keeps its own copy"))
+                    skipped.append(
+                        (
+                            r.path,
+                            f"{exc.reason}; re-import it, or import with --copy "
+                            "so the project keeps its own copy",
+                        )
+                    )
             spent += cache_features(self._store, extractors, pixels)
         out: dict[str, NDArray[np.float32]] = {}
         keep: list[int] = []
@@ -355,7 +371,8 @@ class Project:
                 keep.append(i)
         for name, (ex, got) in per_ex.items():
             out[name] = (
-                np.stack([got[shas[i]] for i in keep]) if keep
+                np.stack([got[shas[i]] for i in keep])
+                if keep
                 else np.zeros((0, ex.dim), dtype=np.float32)
             )
         return out, keep, skipped, spent
@@ -393,8 +410,9 @@ class Project:
         for name in extractors:
             ex = create_extractor(name)
             for output, sl in ex.blocks().items():
-                blocks.append(RawBlock(ex.name, ex.version, output, sl.start, sl.stop,
-                                       feats[name][:, sl]))
+                blocks.append(
+                    RawBlock(ex.name, ex.version, output, sl.start, sl.stop, feats[name][:, sl])
+                )
         notes: list[str] = []
         if init == "default":
             stacked, notes = default_head_blocks(
@@ -412,9 +430,18 @@ class Project:
             ch = current.summary["chosen"]
             baseline = (tuple(ch["feature_set"]), str(ch["head"]), float(ch["value"]))
         labels_of_rows = [r.label for r in kept_rows]
-        result = run_sweep(blocks, labels_of_rows, self.labels, self.ai_labels, k=folds,
-                           seed=seed, heads=heads, baseline=baseline,
-                           row_ids=[r.sha256 for r in kept_rows], cache=self._store)
+        result = run_sweep(
+            blocks,
+            labels_of_rows,
+            self.labels,
+            self.ai_labels,
+            k=folds,
+            seed=seed,
+            heads=heads,
+            baseline=baseline,
+            row_ids=[r.sha256 for r in kept_rows],
+            cache=self._store,
+        )
         fingerprint = hashlib.sha256(
             "\n".join(sorted(f"{r.sha256}:{r.label}" for r in kept_rows if r.label)).encode()
         ).hexdigest()
@@ -445,8 +472,11 @@ class Project:
         if kept:
             result.model.metadata = {"project": self.name, **summary}
             row = self._store.add_model(
-                self._row.id, summary, result.model.to_bytes(),
-                self._predictions(result, kept_rows), make_current=True,
+                self._row.id,
+                summary,
+                result.model.to_bytes(),
+                self._predictions(result, kept_rows),
+                make_current=True,
             )
             version = row.version
             message = f"saved as version {version}: {message}"
@@ -521,10 +551,18 @@ class Project:
                 p_ai = float(p_ai_all[i])
                 oof = False
             j = int(proba.argmax())
-            out.append((r.sha256, labels[j], float(proba[j]), p_ai,
-                        json.dumps({lab: round(float(p), 6) for lab, p in zip(labels, proba,
-                                                                                 strict=True)}),
-                        oof))
+            out.append(
+                (
+                    r.sha256,
+                    labels[j],
+                    float(proba[j]),
+                    p_ai,
+                    json.dumps(
+                        {lab: round(float(p), 6) for lab, p in zip(labels, proba, strict=True)}
+                    ),
+                    oof,
+                )
+            )
         return out
 
     # -- review ------------------------------------------------------------------------------
@@ -542,8 +580,13 @@ class Project:
             )
         if filter is not None and filter.startswith("label:"):
             self.check_label(filter.removeprefix("label:"))
-        return review_items(self.images(), self._store.predictions(current.id),
-                            sort=sort, filter=filter, limit=limit)
+        return review_items(
+            self.images(),
+            self._store.predictions(current.id),
+            sort=sort,
+            filter=filter,
+            limit=limit,
+        )
 
     # -- models ------------------------------------------------------------------------------
     def _model_row(self, version: int | None) -> ModelRow:
@@ -572,8 +615,9 @@ class Project:
         row = self._model_row(version)
         source = f"{self.name} v{row.version}"
         trained = TrainedModel.from_bytes(self._store.model_file(row.id), source)
-        return ProjectModel(trained, name=f"project:{self.name}", version=f"v{row.version}",
-                            store=self._store)
+        return ProjectModel(
+            trained, name=f"project:{self.name}", version=f"v{row.version}", store=self._store
+        )
 
     def predict(self, paths: Sequence[str | os.PathLike[str]]) -> list[ScanResult]:
         """Scan ``paths`` with provenance signals + this project's model (the ``scan`` JSONL
@@ -604,16 +648,16 @@ class Project:
                 f"{source}: the model predicts labels {extra} that project {self.name!r} "
                 f"does not have ({', '.join(self.labels)})"
             )
-        summary = {k: model.metadata.get(k) for k in ("cv_score", "cv_metric", "chosen",
-                                                      "cv_accuracy_per_class", "cv_auc")}
+        summary = {
+            k: model.metadata.get(k)
+            for k in ("cv_score", "cv_metric", "chosen", "cv_accuracy_per_class", "cv_auc")
+        }
         summary["imported_from"] = str(source)
         row = self._store.add_model(self._row.id, summary, data, [], make_current=True)
         return row.version
 
 
-def load_project_model(
-    name: str, *, home: str | os.PathLike[str] | None = None
-) -> ProjectModel:
+def load_project_model(name: str, *, home: str | os.PathLike[str] | None = None) -> ProjectModel:
     """The current model of project ``name`` as a pixel model (used by ``--model project:NAME``)."""
     project = Project.open(name, home=home)
     return project.model()
@@ -626,14 +670,17 @@ def list_projects(home: str | os.PathLike[str] | None = None) -> list[dict[str, 
         for row in store.projects():
             current = store.current_model(row.id)
             counts = store.label_counts(row.id)
-            out.append({
-                "name": row.name,
-                "labels": list(row.labels),
-                "images": sum(counts.values()),
-                "labelled": sum(c for lab, c in counts.items() if lab is not None),
-                "model_version": None if current is None else current.version,
-            })
+            out.append(
+                {
+                    "name": row.name,
+                    "labels": list(row.labels),
+                    "images": sum(counts.values()),
+                    "labelled": sum(c for lab, c in counts.items() if lab is not None),
+                    "model_version": None if current is None else current.version,
+                }
+            )
         return out
+
 
 def delete_project(name: str, *, home: str | os.PathLike[str] | None = None) -> None:
     """Delete a project, its labels and model versions (cached features are kept)."""

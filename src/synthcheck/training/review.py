@@ -44,7 +44,8 @@ class ReviewItem:
             "p_ai": None if self.p_ai is None else round(self.p_ai, 6),
             "proba": self.proba,
             "out_of_fold": self.out_of_fold,
-            "agrees": None if self.label is None or self.predicted is None
+            "agrees": None
+            if self.label is None or self.predicted is None
             else self.label == self.predicted,
         }
 
@@ -60,8 +61,10 @@ def review_items(
     """Join images with predictions, filter, sort and cut to ``limit`` (None: all)."""
     if sort not in SORTS:
         raise ConfigError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
-    if filter is not None and filter not in ("disagree", "agree", "unlabelled") and not (
-        filter.startswith("label:") and len(filter) > len("label:")
+    if (
+        filter is not None
+        and filter not in ("disagree", "agree", "unlabelled")
+        and not (filter.startswith("label:") and len(filter) > len("label:"))
     ):
         raise ConfigError(f"unknown filter {filter!r}; choose one of {', '.join(FILTERS)}")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):

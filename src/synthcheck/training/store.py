@@ -248,8 +248,13 @@ class Store:
             db.execute(
                 "INSERT INTO projects(name, labels, ai_labels, settings, created) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (name, json.dumps(list(labels)), json.dumps(list(ai_labels)),
-                 json.dumps(settings), time.time()),
+                (
+                    name,
+                    json.dumps(list(labels)),
+                    json.dumps(list(ai_labels)),
+                    json.dumps(settings),
+                    time.time(),
+                ),
             )
         return self.project(name)
 
@@ -268,11 +273,7 @@ class Store:
         row = self._db.execute("SELECT * FROM projects WHERE name=?", (name,)).fetchone()
         if row is None:
             known = [p.name for p in self.projects()]
-            hint = (
-                f"known projects: {', '.join(known)}"
-                if known
-                else "there are no projects yet"
-            )
+            hint = f"known projects: {', '.join(known)}" if known else "there are no projects yet"
             raise ProjectError(
                 f"no project named {name!r} in {self.home} ({hint}); create it with "
                 f"synthcheck project create {name}"
@@ -360,9 +361,16 @@ class Store:
         ).fetchall()
         return [
             ImageRow(
-                sha256=r["sha256"], path=r["path"], blob=r["blob"], label=r["label"],
-                source=r["source"], added=r["added"], seq=r["seq"], format=r["format"],
-                width=r["width"], height=r["height"],
+                sha256=r["sha256"],
+                path=r["path"],
+                blob=r["blob"],
+                label=r["label"],
+                source=r["source"],
+                added=r["added"],
+                seq=r["seq"],
+                format=r["format"],
+                width=r["width"],
+                height=r["height"],
             )
             for r in rows
         ]
@@ -435,8 +443,13 @@ class Store:
                 "INSERT OR REPLACE INTO features(sha256, extractor, version, dim, data) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [
-                    (sha, extractor, version, int(vec.size),
-                     np.ascontiguousarray(vec, dtype=np.float32).tobytes())
+                    (
+                        sha,
+                        extractor,
+                        version,
+                        int(vec.size),
+                        np.ascontiguousarray(vec, dtype=np.float32).tobytes(),
+                    )
                     for sha, vec in items
                 ],
             )

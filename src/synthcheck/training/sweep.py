@@ -176,8 +176,18 @@ def _fit_block(
     x = np.asarray(raw.x, dtype=np.float64)
     if cached is not None:
         mean, scale, components = cached["mean"], cached["scale"], cached["components"]
-        block = BlockTransform(raw.extractor, raw.version, raw.output, raw.start, raw.stop,
-                               mean, scale, components, raw.pre_weight, raw.pre_bias)
+        block = BlockTransform(
+            raw.extractor,
+            raw.version,
+            raw.output,
+            raw.start,
+            raw.stop,
+            mean,
+            scale,
+            components,
+            raw.pre_weight,
+            raw.pre_bias,
+        )
         return block, ((x - mean) / scale) @ components
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
@@ -197,8 +207,18 @@ def _fit_block(
         _u, _s, vt = np.linalg.svd(xs, full_matrices=False)
     components = vt[:rank].T.astype(np.float64)
     z = ((x - mean) / scale) @ components
-    block = BlockTransform(raw.extractor, raw.version, raw.output, raw.start, raw.stop,
-                           mean, scale, components, raw.pre_weight, raw.pre_bias)
+    block = BlockTransform(
+        raw.extractor,
+        raw.version,
+        raw.output,
+        raw.start,
+        raw.stop,
+        mean,
+        scale,
+        components,
+        raw.pre_weight,
+        raw.pre_bias,
+    )
     return block, z
 
 
@@ -248,14 +268,20 @@ def fit_calibrator(scores: F64, y: NDArray[np.int64], n_classes: int) -> Calibra
         loss = float(-(ls * onehot).sum())
         return loss, np.concatenate([[(g * scores).sum()], g.sum(axis=0)])
 
-    res = minimize(fk, np.concatenate([[1.0], np.zeros(n_classes)]), jac=True,
-                   method="L-BFGS-B")
+    res = minimize(fk, np.concatenate([[1.0], np.zeros(n_classes)]), jac=True, method="L-BFGS-B")
     return Calibrator(float(res.x[0]), np.asarray(res.x[1:], dtype=np.float64))
 
 
 class _Evaluator:
-    def __init__(self, z: dict[str, F64], labelled: NDArray[np.intp], y: NDArray[np.int64],
-                 n_classes: int, k: int, seed: int) -> None:
+    def __init__(
+        self,
+        z: dict[str, F64],
+        labelled: NDArray[np.intp],
+        y: NDArray[np.int64],
+        n_classes: int,
+        k: int,
+        seed: int,
+    ) -> None:
         self.z = z
         self.labelled = labelled
         self.y = y
@@ -356,8 +382,9 @@ def run_sweep(
             if cached is None and cache is not None and key is not None:
                 t = transforms[raw.name]
                 assert t.components is not None
-                cache.put_projection(key, {"mean": t.mean, "scale": t.scale,
-                                           "components": t.components})
+                cache.put_projection(
+                    key, {"mean": t.mean, "scale": t.scale, "components": t.components}
+                )
         ev = _Evaluator(z, labelled, y, n_classes, k, seed)
 
         singles: list[tuple[str, ...]] = [(raw.name,) for raw in blocks]
@@ -396,8 +423,16 @@ def run_sweep(
 
         # Refit the chosen configuration on every labelled image.
         everything = [np.ones(y.size, dtype=bool)]
-        fit = fit_heads(chosen.head, ev.features(chosen.feature_set), y, everything, n_classes,
-                        values=[chosen.value], seed=seed, final=True)
+        fit = fit_heads(
+            chosen.head,
+            ev.features(chosen.feature_set),
+            y,
+            everything,
+            n_classes,
+            values=[chosen.value],
+            seed=seed,
+            final=True,
+        )
         params = fit.params[0][0]
         calibrator = fit_calibrator(oof_scores, y, n_classes)
         model = TrainedModel(

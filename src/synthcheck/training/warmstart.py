@@ -59,15 +59,26 @@ def default_head_blocks(
             raise ModelError(f"{folder}: cannot read the default CLIP probe: {exc}") from exc
         version = str(extra.get("version", ""))
         if not ex.version.startswith(version + "|"):
-            notes.append(f"default CLIP probe skipped: trained on {version}, "
-                         f"the project caches {ex.version}")
+            notes.append(
+                f"default CLIP probe skipped: trained on {version}, the project caches {ex.version}"
+            )
         else:
             sl = ex.blocks()["embed"]
             weight = np.zeros((ex.dim, 1))
             weight[sl, 0] = coef
             x = feats[_CLIP].astype(np.float64) @ weight + bias
-            blocks.append(RawBlock(ex.name, ex.version, "default-clip-probe", 0, ex.dim, x,
-                                   weight, np.array([bias])))
+            blocks.append(
+                RawBlock(
+                    ex.name,
+                    ex.version,
+                    "default-clip-probe",
+                    0,
+                    ex.dim,
+                    x,
+                    weight,
+                    np.array([bias]),
+                )
+            )
     else:
         notes.append(f"default CLIP probe not used: add {_CLIP} to the project's features")
     if ARTIFACTS in extractors:
@@ -79,16 +90,21 @@ def default_head_blocks(
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"{folder}: cannot read the default artifact head: {exc}") from exc
         if not ex.version.startswith(f"v{extra.get('version', '')}|"):
-            notes.append(f"default artifact head skipped: trained on feature version "
-                         f"{extra.get('version')}, the project caches {ex.version}")
+            notes.append(
+                f"default artifact head skipped: trained on feature version "
+                f"{extra.get('version')}, the project caches {ex.version}"
+            )
             return blocks, notes
         names = list(artifact_feature_names())
         weight = np.zeros((ex.dim, 1))
         for c, name in zip(coef, [str(n) for n in extra["columns"]], strict=True):
             weight[names.index(name), 0] = c
         x = feats[ARTIFACTS].astype(np.float64) @ weight + bias
-        blocks.append(RawBlock(ex.name, ex.version, "default-artifacts", 0, ex.dim, x,
-                               weight, np.array([bias])))
+        blocks.append(
+            RawBlock(
+                ex.name, ex.version, "default-artifacts", 0, ex.dim, x, weight, np.array([bias])
+            )
+        )
     else:
         notes.append("default artifact head not used: add 'artifacts' to the project's features")
     return blocks, notes
