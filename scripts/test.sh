@@ -23,6 +23,6 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: could not install chromium with apt; the browser tests will be skipped" >&2
   fi
 fi
-echo "== ruff"; ruff check src tests benchmarks scripts
+echo "== ruff"; ruff check src tests benchmarks scripts && ruff format --check -q src tests benchmarks scripts
 echo "== mypy"; mypy
 echo "== pytest"; python -m pytest -q -p no:cacheprovider "$@"
