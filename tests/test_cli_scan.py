@@ -358,7 +358,15 @@ def test_ctrl_c_keeps_results_and_stops_the_workers(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     args = [sys.executable, "-m", "synthcheck.cli.main", "scan", "--profile", "provenance"]
     args += ["--workers", "2", str(images), "-o", str(out)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A test run started in the background (`cmd &`, nohup) hands its children SIGINT ignored,
+    # and Python then installs no Ctrl-C handler; give the scan the default a terminal would.
+    proc = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 90
     workers: list[Any] = []
     while time.monotonic() < deadline and proc.poll() is None:
