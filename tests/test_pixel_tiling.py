@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from synthcheck.errors import ConfigError
-from synthcheck.pixel.tiling import extract_tiles, plan_tiles, prepare_for_tiling
+from synthcheck.pixel.tiling import (
+    MAX_UPSCALE_ASPECT,
+    extract_tiles,
+    global_view,
+    plan_tiles,
+    prepare_for_tiling,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,3 +75,31 @@ def test_degenerate_sizes_stay_bounded(h: int, w: int) -> None:
     tiles, plan = extract_tiles(np.zeros((h, w, 3), np.uint8), tile=224, max_tiles=4)
     assert 1 <= plan.count <= 4 and tiles.shape[1:] == (224, 224, 3)
     assert max(plan.height, plan.width) <= 16 * 224
+
+
+@pytest.mark.parametrize(("h", "w"), [(512, 384), (384, 512), (224, 224), (100, 60), (3000, 4000)])
+def test_global_view_is_the_resized_centre_square(h: int, w: int) -> None:
+    rng = np.random.default_rng(h * w)
+    pixels = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    crops, plan = global_view(pixels, size=224)
+    assert crops.shape == (1, 224, 224, 3) and crops.dtype == np.uint8
+    assert plan.count == 1 and plan.scale == pytest.approx(224 / min(h, w))
+    # The same resize done by hand, then the centre square: the view is exactly that.
+    new_h, new_w = max(224, round(h * plan.scale)), max(224, round(w * plan.scale))
+    full = np.asarray(Image.fromarray(pixels).resize((new_w, new_h), Image.Resampling.BICUBIC))
+    top, left = (new_h - 224) // 2, (new_w - 224) // 2
+    assert np.array_equal(crops[0], full[top : top + 224, left : left + 224])
+
+
+def test_global_view_of_an_extreme_strip_stays_bounded() -> None:
+    strip = np.full((2, 40_000, 3), 128, np.uint8)
+    crops, plan = global_view(strip, size=224)
+    assert crops.shape == (1, 224, 224, 3)
+    assert plan.width <= MAX_UPSCALE_ASPECT * 224
+
+
+def test_global_view_names_bad_input() -> None:
+    with pytest.raises(ConfigError, match="H x W x 3 uint8"):
+        global_view(np.zeros((10, 10), np.uint8), size=224)
+    with pytest.raises(ConfigError, match="size must be at least 8"):
+        global_view(np.zeros((10, 10, 3), np.uint8), size=4)

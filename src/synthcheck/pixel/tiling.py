@@ -19,7 +19,7 @@ from PIL import Image
 
 from synthcheck.errors import ConfigError
 
-__all__ = ["TilePlan", "extract_tiles", "plan_tiles", "prepare_for_tiling"]
+__all__ = ["TilePlan", "extract_tiles", "global_view", "plan_tiles", "prepare_for_tiling"]
 
 
 @dataclass(frozen=True)
@@ -138,3 +138,38 @@ def extract_tiles(
     plan = TilePlan(plan.tile, plan.height, plan.width, plan.ys, plan.xs, scale)
     crops = np.stack([prepared[t:b, le:r] for t, le, b, r in plan.boxes()])
     return np.ascontiguousarray(crops), plan
+
+
+def global_view(pixels: NDArray[np.uint8], *, size: int) -> tuple[NDArray[np.uint8], TilePlan]:
+    """The whole image as one ``size``-px square: resized (bicubic, antialiased) so that its short
+    side is ``size``, then centre-cropped; a ``1 x size x size x 3`` stack and its plan.
+
+    This view complements the native-resolution tiles, it does not replace them: the tiles keep
+    the fine detail, this view shows the backbone the whole composition at the scale it was
+    pretrained on. An image longer than ``MAX_UPSCALE_ASPECT`` times its short side is first
+    centre-cropped to that ratio, which leaves the centre square unchanged but bounds the cost.
+    """
+    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
+        raise ConfigError(
+            f"expected H x W x 3 uint8 pixels, got shape {pixels.shape} {pixels.dtype}"
+        )
+    if size < 8:
+        raise ConfigError(f"size must be at least 8 pixels, got {size}")
+    h, w = pixels.shape[:2]
+    short = min(h, w)
+    limit = MAX_UPSCALE_ASPECT * short
+    if h > limit:
+        top = (h - limit) // 2
+        pixels, h = pixels[top : top + limit], limit
+    if w > limit:
+        left = (w - limit) // 2
+        pixels, w = pixels[:, left : left + limit], limit
+    scale = size / short
+    new_h, new_w = max(size, round(h * scale)), max(size, round(w * scale))
+    resized = np.asarray(
+        Image.fromarray(pixels).resize((new_w, new_h), Image.Resampling.BICUBIC), dtype=np.uint8
+    )
+    top, left = (new_h - size) // 2, (new_w - size) // 2
+    crop = resized[top : top + size, left : left + size]
+    plan = TilePlan(size, new_h, new_w, (top,), (left,), scale)
+    return np.ascontiguousarray(crop[None]), plan
