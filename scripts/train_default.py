@@ -5,7 +5,8 @@ Two steps, both deterministic:
 1. ``extract``: for every dev-pool image and every view (clean, JPEG q60, 0.5x resize, two random
    launderings: crop / resize 0.5-1.5x / JPEG q50-100, WebP or PNG, and one heavy laundering:
    crop / shrink / JPEG q50-75), compute the artifact features
-   (mean over tiles) and the backbone features of native-resolution 224-px tiles, cached
+   (mean over tiles) and the backbone features of native-resolution 224-px tiles (or, for a
+   ``<backbone>-global`` block, of the one whole-image view), cached
    as .npz under ``--cache`` (default /work/cache/pixel or $SYNTHCHECK_FEATURE_CACHE). Shardable
    (``--shard k/n``) so it can run in pieces or on several machines.
 2. ``fit``: train the heads on the clean + laundered views of every image (the JPEG q60 and 0.5x
@@ -16,6 +17,7 @@ Two steps, both deterministic:
     python scripts/train_default.py extract --what artifacts --workers 2      # ~8 min, 2 cores
     python scripts/train_default.py extract --what efficientnet-lite0        # ~6 min, 2 cores
     python scripts/train_default.py extract --what clip-vit-b16  # ~80 min, 2 VNNI cores; with a GPU
+    python scripts/train_default.py extract --what clip-vit-b16-global  # ~65 min, 2 cores
     python scripts/extract_clip_gpu.py --onnx .../clip_encoder.int8.onnx --verify  # instead
     python scripts/train_default.py fit
 """
@@ -36,7 +38,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 from synthcheck.pixel.artifacts import ARTIFACT_FEATURE_VERSION, artifact_features  # noqa: E402
 from synthcheck.pixel.devpool import VIEWS, DevImage, load_devpool, make_view, read_pixels  # noqa: E402
-from synthcheck.pixel.tiling import extract_tiles  # noqa: E402
+from synthcheck.pixel.profiles import GLOBAL_SUFFIX  # noqa: E402
+from synthcheck.pixel.tiling import extract_tiles, global_view  # noqa: E402
 
 SEED = 20261122
 DEFAULT_DEV = REPO.parent / "shared" / "data" / "dev"
@@ -78,9 +81,12 @@ def extract_artifacts(images: list[DevImage], out: Path, workers: int) -> None:
 
 
 def extract_backbone(images: list[DevImage], name: str, out: Path, batch: int) -> None:
+    """Backbone features of every view: native-resolution tiles, or with a ``-global`` block
+    name (``clip-vit-b16-global``) the one whole-image view of :func:`global_view`."""
     from synthcheck.backbones import create_backbone
 
-    bb = create_backbone(name)
+    whole = name.endswith(GLOBAL_SUFFIX)
+    bb = create_backbone(name.removesuffix(GLOBAL_SUFFIX))
     size = bb.input_size
     keys: list[str] | None = None
     meta: list[tuple[int, int, int]] = []
@@ -101,10 +107,11 @@ def extract_backbone(images: list[DevImage], name: str, out: Path, batch: int) -
     for n, image in enumerate(images, 1):
         pixels = read_pixels(image.path)
         for v, view in enumerate(VIEWS):
-            tiles, _ = extract_tiles(
-                make_view(image, pixels, view, SEED),
-                tile=size,
-                max_tiles=BACKBONE_TRAIN_TILES[name],
+            viewed = make_view(image, pixels, view, SEED)
+            tiles, _ = (
+                global_view(viewed, size=size)
+                if whole
+                else extract_tiles(viewed, tile=size, max_tiles=BACKBONE_TRAIN_TILES[name])
             )
             pending.append(tiles)
             meta.extend((image.index, v, t) for t in range(len(tiles)))
