@@ -89,7 +89,25 @@ def test_thorough_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
     scores = _check(model, _images(tmp_path))
     assert abs(scores[0] - scores[1]) > 1e-3
     names = [s.name for s in model.predict(load_image(_images(tmp_path)[0])).signals]
-    assert names == ["clip-probe", "artifacts"]
+    assert names == ["clip-probe", "clip-global", "artifacts"]
+
+
+@pytest.mark.clip
+@needs_clip
+def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None:
+    model = create_pixel_model("thorough")
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (600, 900, 3), dtype=np.uint8)
+    result = model.predict_pixels(pixels)
+    by_name = {s.name: s for s in result.signals}
+    whole = by_name["clip-global"]
+    assert whole.details["fused"] is True and whole.details["tile_grid"] == [1, 1]
+    assert "on the whole image" in whole.summary
+    assert [e.field for e in whole.evidence] == ["view"]
+    tiles = by_name["clip-probe"]
+    # The heatmap is the native-resolution tile grid, not the single whole-image view.
+    assert result.heatmap is not None
+    assert list(result.heatmap.shape) == tiles.details["tile_grid"] != [1, 1]
 
 
 @pytest.mark.shared

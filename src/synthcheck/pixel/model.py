@@ -1,4 +1,5 @@
-"""The default pixel detector: probes on native-resolution tiles, fused into a calibrated p_ai."""
+"""The default pixel detector: probes on native-resolution tiles and on a whole-image view, fused
+into a calibrated p_ai."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from synthcheck.pixel.artifacts import (
     feature_group,
 )
 from synthcheck.pixel.heads import LinearProbe, PlattCalibrator, StackedFusion, read_json
-from synthcheck.pixel.profiles import HEAD_BACKBONE, PROFILES, Profile
-from synthcheck.pixel.tiling import TilePlan, extract_tiles
+from synthcheck.pixel.profiles import GLOBAL_VIEW_HEADS, HEAD_BACKBONE, PROFILES, Profile
+from synthcheck.pixel.tiling import TilePlan, extract_tiles, global_view
 from synthcheck.results import Evidence, SignalResult, SignalVerdict
 
 __all__ = ["DefaultPixelModel", "PixelResult", "create_pixel_model", "default_model_dir"]
@@ -189,8 +190,11 @@ class DefaultPixelModel:
 
     def _backbone_probe(self, head: _Head, pixels: NDArray[np.uint8]) -> _HeadOutput:
         bb = self.backbones[HEAD_BACKBONE[head.name]]
-        crops, plan = extract_tiles(
-            pixels, tile=bb.input_size, max_tiles=self.profile.backbone_tiles
+        whole = head.name in GLOBAL_VIEW_HEADS
+        crops, plan = (
+            global_view(pixels, size=bb.input_size)
+            if whole
+            else extract_tiles(pixels, tile=bb.input_size, max_tiles=self.profile.backbone_tiles)
         )
         got = bb.features(crops)
         try:
@@ -198,6 +202,16 @@ class DefaultPixelModel:
         except KeyError as exc:
             raise ModelError(f"backbone {HEAD_BACKBONE[head.name]} gives no feature {exc}") from exc
         tile_logits = head.probe.decision_function(x)
+        if whole:
+            evidence = [
+                Evidence(
+                    f"the whole image seen at {plan.tile} px (short side resized x{plan.scale:.2f},"
+                    " centre-cropped to a square)",
+                    "view",
+                    "global",
+                )
+            ]
+            return _HeadOutput(float(tile_logits.mean()), tile_logits, plan, evidence)
         evidence = [
             Evidence(
                 f"{plan.count} tiles of {plan.tile} px at native resolution"
@@ -218,14 +232,17 @@ class DefaultPixelModel:
         verdict: SignalVerdict = (
             "ai" if p >= SIGNAL_AI_THRESHOLD else "real" if p <= SIGNAL_REAL_THRESHOLD else "none"
         )
-        evidence = [
-            *out.evidence,
-            Evidence(
-                f"most suspicious tile: p_ai {tiles_p.max():.2f}",
-                "top_tile_p_ai",
-                round(float(tiles_p.max()), 4),
-            ),
-        ]
+        whole = head.name in GLOBAL_VIEW_HEADS
+        evidence = list(out.evidence)
+        if not whole:
+            evidence.append(
+                Evidence(
+                    f"most suspicious tile: p_ai {tiles_p.max():.2f}",
+                    "top_tile_p_ai",
+                    round(float(tiles_p.max()), 4),
+                )
+            )
+        where = "on the whole image" if whole else f"over {out.plan.count} tiles"
         summary = {
             "ai": "pixels look generated",
             "real": "pixels look camera-made",
@@ -236,7 +253,7 @@ class DefaultPixelModel:
             kind="pixel",
             verdict=verdict,
             score=p,
-            summary=f"{summary} (p_ai {p:.2f} over {out.plan.count} tiles)"
+            summary=f"{summary} (p_ai {p:.2f} {where})"
             + ("" if fused else "; shown as evidence, not fused into the verdict"),
             evidence=tuple(evidence),
             details={
