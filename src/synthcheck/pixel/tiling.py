@@ -102,14 +102,11 @@ def plan_tiles(
 MAX_UPSCALE_ASPECT = 16
 
 
-def prepare_for_tiling(pixels: NDArray[np.uint8], tile: int) -> tuple[NDArray[np.uint8], float]:
-    """Return the image unchanged when its short side is at least ``tile``, else upscaled
-    (bicubic) so that the short side equals ``tile``; also the scale factor applied. An image
-    to upscale is first centre-cropped to an aspect ratio of at most ``MAX_UPSCALE_ASPECT``."""
+def _resize_short_side(pixels: NDArray[np.uint8], size: int) -> tuple[NDArray[np.uint8], float]:
+    """Resize (bicubic; antialiased when shrinking) so the short side is ``size``, after a centre
+    crop to an aspect ratio of at most ``MAX_UPSCALE_ASPECT``; also the scale factor."""
     h, w = pixels.shape[:2]
     short = min(h, w)
-    if short >= tile:
-        return pixels, 1.0
     limit = MAX_UPSCALE_ASPECT * short
     if h > limit:
         top = (h - limit) // 2
@@ -117,10 +114,19 @@ def prepare_for_tiling(pixels: NDArray[np.uint8], tile: int) -> tuple[NDArray[np
     if w > limit:
         left = (w - limit) // 2
         pixels, w = pixels[:, left : left + limit], limit
-    scale = tile / short
-    new_h, new_w = max(tile, round(h * scale)), max(tile, round(w * scale))
-    up = Image.fromarray(pixels).resize((new_w, new_h), Image.Resampling.BICUBIC)
-    return np.asarray(up, dtype=np.uint8), scale
+    scale = size / short
+    new_h, new_w = max(size, round(h * scale)), max(size, round(w * scale))
+    out = Image.fromarray(pixels).resize((new_w, new_h), Image.Resampling.BICUBIC)
+    return np.asarray(out, dtype=np.uint8), scale
+
+
+def prepare_for_tiling(pixels: NDArray[np.uint8], tile: int) -> tuple[NDArray[np.uint8], float]:
+    """Return the image unchanged when its short side is at least ``tile``, else upscaled
+    (bicubic) so that the short side equals ``tile``; also the scale factor applied. An image
+    to upscale is first centre-cropped to an aspect ratio of at most ``MAX_UPSCALE_ASPECT``."""
+    if min(pixels.shape[:2]) >= tile:
+        return pixels, 1.0
+    return _resize_short_side(pixels, tile)
 
 
 def extract_tiles(
@@ -155,20 +161,8 @@ def global_view(pixels: NDArray[np.uint8], *, size: int) -> tuple[NDArray[np.uin
         )
     if size < 8:
         raise ConfigError(f"size must be at least 8 pixels, got {size}")
-    h, w = pixels.shape[:2]
-    short = min(h, w)
-    limit = MAX_UPSCALE_ASPECT * short
-    if h > limit:
-        top = (h - limit) // 2
-        pixels, h = pixels[top : top + limit], limit
-    if w > limit:
-        left = (w - limit) // 2
-        pixels, w = pixels[:, left : left + limit], limit
-    scale = size / short
-    new_h, new_w = max(size, round(h * scale)), max(size, round(w * scale))
-    resized = np.asarray(
-        Image.fromarray(pixels).resize((new_w, new_h), Image.Resampling.BICUBIC), dtype=np.uint8
-    )
+    resized, scale = _resize_short_side(pixels, size)
+    new_h, new_w = resized.shape[:2]
     top, left = (new_h - size) // 2, (new_w - size) // 2
     crop = resized[top : top + size, left : left + size]
     plan = TilePlan(size, new_h, new_w, (top,), (left,), scale)
