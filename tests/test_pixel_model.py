@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from synthcheck.errors import ConfigError
+from synthcheck.errors import ConfigError, ModelError
 from synthcheck.intake.decode import load_image
 from synthcheck.pixel import create_pixel_model, list_profiles
 from synthcheck.pixel.devpool import load_devpool
-from synthcheck.pixel.model import DefaultPixelModel, default_model_dir
+from synthcheck.pixel.model import MODEL_FAMILY, DefaultPixelModel, default_model_dir
 from synthcheck.results import SignalResult
 
 
@@ -54,6 +56,22 @@ def test_shipped_heads_exist() -> None:
         assert (d / name).is_file(), name
 
 
+def test_shipped_heads_are_this_model_family() -> None:
+    d = default_model_dir()
+    assert json.loads((d / "manifest.json").read_text())["family"] == MODEL_FAMILY
+    names = {p.stem for p in d.glob("*.npz")}
+    assert names == {"artifacts", "clip-probe", "clip-global", "effnet-probe"}
+
+
+def test_model_files_of_another_family_are_refused(tmp_path: Path) -> None:
+    shutil.copytree(default_model_dir(), tmp_path / "m")
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    manifest["family"] = "synthcheck-default-1"
+    (tmp_path / "m" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="'synthcheck-default-1', this synthcheck reads"):
+        DefaultPixelModel("fast", model_dir=tmp_path / "m")
+
+
 def _check(model: DefaultPixelModel, paths: list[Path]) -> list[float]:
     scores = []
     for p in paths:
@@ -69,7 +87,7 @@ def _check(model: DefaultPixelModel, paths: list[Path]) -> list[float]:
 
 def test_fast_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
     model = create_pixel_model("fast")
-    assert model.name == "synthcheck-default-1/fast"
+    assert model.name == "synthcheck-default-2/fast"
     scores = _check(model, _images(tmp_path))
     assert abs(scores[0] - scores[1]) > 1e-3
     names = [s.name for s in model.predict(load_image(_images(tmp_path)[0])).signals]
@@ -78,7 +96,7 @@ def test_fast_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
 
 def test_auto_profile_loads(tmp_path: Path) -> None:
     model = create_pixel_model("auto")
-    assert model.name in ("synthcheck-default-1/thorough", "synthcheck-default-1/fast")
+    assert model.name in ("synthcheck-default-2/thorough", "synthcheck-default-2/fast")
     _check(model, _images(tmp_path))
 
 

@@ -285,6 +285,7 @@ def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed:
     calibration (fitted on out-of-fold logits, folds grouped by generator family / real source).
     Per profile: the stacked fusion of its heads, fitted on their out-of-fold logits.
     """
+    from synthcheck.pixel.model import MODEL_FAMILY
     from synthcheck.pixel.profiles import HEAD_SPECS, PROFILE_EXTRA_HEADS, PROFILE_HEADS
 
     raw = load_feature_blocks(cache, len(images))
@@ -293,7 +294,7 @@ def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed:
     labels = np.array([im.label for im in images])
     trainable = ~np.array([im.holdout for im in images])
     manifest: dict[str, Any] = {
-        "family": "synthcheck-default-1",
+        "family": MODEL_FAMILY,
         "seed": seed,
         "heads": {},
         "profiles": {},

@@ -29,7 +29,9 @@ from synthcheck.results import Evidence, SignalResult, SignalVerdict
 
 __all__ = ["DefaultPixelModel", "PixelResult", "create_pixel_model", "default_model_dir"]
 
-MODEL_FAMILY = "synthcheck-default-1"
+#: Bumped whenever the shipped heads change, so that resumed scans and calibration profiles made
+#: with another model are refused or flagged instead of mixed (2: the whole-image head).
+MODEL_FAMILY = "synthcheck-default-2"
 #: A head's own verdict: "ai" at or above, "real" at or below, otherwise no evidence either way.
 SIGNAL_AI_THRESHOLD = 0.7
 SIGNAL_REAL_THRESHOLD = 0.3
@@ -110,6 +112,12 @@ class DefaultPixelModel:
         self.name = f"{MODEL_FAMILY}/{profile}"
         self.notes = list(notes)
         manifest = read_json(self.model_dir / "manifest.json")
+        family = manifest.get("family")
+        if family != MODEL_FAMILY:
+            raise ModelError(
+                f"{self.model_dir}: the model files are {family!r}, this synthcheck reads "
+                f"{MODEL_FAMILY!r}; retrain with scripts/train_default.py fit"
+            )
         spec = manifest.get("profiles", {}).get(profile)
         if spec is None:
             raise ModelError(f"{self.model_dir}: no trained heads for profile {profile!r}")
