@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
 
 import numpy as np
 import pytest
@@ -140,3 +141,45 @@ def test_warm_start_reproduces_default_artifact_head() -> None:
     expected = probe.decision_function(feats[:, cols].astype(np.float64))
     np.testing.assert_allclose(blocks[0].x[:, 0], expected, atol=1e-4)
     assert artifact_features(images[0])[0].shape[1] == ex.dim
+
+
+def _fake_clip_extractor(dims: dict[str, int]) -> Any:
+    from synthcheck.pixel.heads import LinearProbe
+    from synthcheck.pixel.model import default_model_dir
+    from synthcheck.training.features import Extractor
+
+    _, extra = LinearProbe.load(default_model_dir() / "clip-global.npz")
+
+    def compute(images: Any) -> Any:
+        raise AssertionError("warm start must not compute features")
+
+    return Extractor("clip-vit-b16", f"{extra['version']}|crop|views1", dims, compute)
+
+
+def test_warm_start_reproduces_the_whole_image_clip_head() -> None:
+    """The project's centre-square CLIP features feed the default head trained on that view, in
+    the head's own column order (cls_l8, then embed), wherever they sit in the cached vector."""
+    from synthcheck.pixel.heads import LinearProbe
+    from synthcheck.pixel.model import default_model_dir
+    from synthcheck.training.warmstart import default_head_blocks
+
+    ex = _fake_clip_extractor({"embed": 512, "cls": 768, "cls_l8": 768})
+    rng = np.random.default_rng(1)
+    feats = rng.normal(size=(5, ex.dim)).astype(np.float32)
+    blocks, _ = default_head_blocks({"clip-vit-b16": ex}, {"clip-vit-b16": feats})
+    assert [b.output for b in blocks] == ["default-clip-global"]
+    probe, extra = LinearProbe.load(default_model_dir() / "clip-global.npz")
+    assert [str(c) for c in extra["columns"]] == ["cls_l8", "embed"]
+    sl = ex.blocks()
+    x = np.concatenate([feats[:, sl["cls_l8"]], feats[:, sl["embed"]]], axis=1)
+    np.testing.assert_allclose(blocks[0].x[:, 0], probe.decision_function(x), rtol=1e-5, atol=1e-4)
+
+
+def test_warm_start_names_the_clip_features_a_project_lacks() -> None:
+    from synthcheck.training.warmstart import default_head_blocks
+
+    ex = _fake_clip_extractor({"embed": 512})
+    feats = np.zeros((2, ex.dim), np.float32)
+    blocks, notes = default_head_blocks({"clip-vit-b16": ex}, {"clip-vit-b16": feats})
+    assert blocks == []
+    assert any("lack cls_l8" in n for n in notes), notes

@@ -1,15 +1,16 @@
 """Fine-tune the default detector with a project's images (``train --init default``).
 
-The default detector's heads are linear probes on features a project also caches: the CLIP probe
-reads the ``embed`` output of ``clip-vit-b16`` and the artifact head reads a subset of the
-``artifacts`` features. Each head's logit becomes a one-column feature block (a fixed linear map
-of the cached vector, so nothing new is computed), and the sweep tries those logits alone (the
-default detector recalibrated on the user's labels) and stacked on the project's best block (the
-default detector corrected by what the user's images teach). The sweep keeps whichever CV says
-is best, so ``--init default`` never makes the chosen model worse on CV.
+The default detector's heads are linear probes on features a project also caches: the
+whole-image CLIP probe (``clip-global``) reads the ``cls_l8`` and ``embed`` outputs of
+``clip-vit-b16`` and the artifact head reads a subset of the ``artifacts`` features. Each head's
+logit becomes a one-column feature block (a fixed linear map of the cached vector, so nothing new
+is computed), and the sweep tries those logits alone (the default detector recalibrated on the
+user's labels) and stacked on the project's best block (the default detector corrected by what
+the user's images teach). The sweep keeps whichever CV says is best, so ``--init default`` never
+makes the chosen model worse on CV.
 
-Differences from the default detector itself: projects crop the centre instead of scoring
-native-resolution tiles, so the logits are those of one centre crop.
+Projects see each image as one centre square resized to the backbone's input, the same view
+``clip-global`` was trained on; the native-tile probe ``clip-probe`` is not used here.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ __all__ = ["INIT_CHOICES", "default_head_blocks"]
 
 INIT_CHOICES = ("none", "default")
 _CLIP = "clip-vit-b16"
+#: The default head trained on the view projects cache (one centre square per image).
+_CLIP_HEAD = "clip-global"
 
 
 def _probe(path: Path) -> tuple[NDArray[np.float64], float, dict[str, NDArray[np.generic]]]:
@@ -54,24 +57,41 @@ def default_head_blocks(
     if _CLIP in extractors:
         ex = extractors[_CLIP]
         try:
-            coef, bias, extra = _probe(folder / "clip-probe.npz")
+            coef, bias, extra = _probe(folder / f"{_CLIP_HEAD}.npz")
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"{folder}: cannot read the default CLIP probe: {exc}") from exc
         version = str(extra.get("version", ""))
+        columns = [str(c) for c in extra.get("columns", ["embed"])]
+        have = ex.blocks()
+        missing = [c for c in columns if c not in have]
         if not ex.version.startswith(version + "|"):
             notes.append(
                 f"default CLIP probe skipped: trained on {version}, the project caches {ex.version}"
             )
+        elif missing:
+            notes.append(
+                f"default CLIP probe skipped: it reads {', '.join(columns)}, the project's "
+                f"{_CLIP} features lack {', '.join(missing)}"
+            )
         else:
-            sl = ex.blocks()["embed"]
             weight = np.zeros((ex.dim, 1))
-            weight[sl, 0] = coef
+            at = 0
+            for c in columns:
+                sl = have[c]
+                width = sl.stop - sl.start
+                weight[sl, 0] = coef[at : at + width]
+                at += width
+            if at != coef.size:
+                raise ModelError(
+                    f"{folder}: the default CLIP probe has {coef.size} weights, its columns "
+                    f"{columns} hold {at}"
+                )
             x = feats[_CLIP].astype(np.float64) @ weight + bias
             blocks.append(
                 RawBlock(
                     ex.name,
                     ex.version,
-                    "default-clip-probe",
+                    f"default-{_CLIP_HEAD}",
                     0,
                     ex.dim,
                     x,
