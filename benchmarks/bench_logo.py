@@ -9,7 +9,8 @@ unseen in training. Conditions: the clean file, JPEG q60, and 0.5x resize. Print
 
 Needs the cached features of ``scripts/train_default.py extract`` (same --cache).
 
-    python benchmarks/bench_logo.py --heads clip-probe,artifacts
+    python benchmarks/bench_logo.py --heads clip-probe,clip-global   # the shipped thorough profile
+    python benchmarks/bench_logo.py --heads effnet-probe,artifacts   # the shipped fast profile
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--dev", type=Path, default=REPO.parent / "shared" / "data" / "dev")
     ap.add_argument("--cache", type=Path, default=Path("/work/cache/pixel"))
-    ap.add_argument("--heads", default="clip-probe,artifacts", help="comma-separated heads to fuse")
+    ap.add_argument(
+        "--heads", default="clip-probe,clip-global", help="comma-separated heads to fuse"
+    )
     ap.add_argument("--C", type=float, default=None, help="override the probes' C (exploration)")
     ap.add_argument("--keys", default="", help="override the backbone feature keys (exploration)")
     ap.add_argument(
