@@ -23,7 +23,7 @@ from synthcheck.reports import (
 from synthcheck.reports.html import suspicion
 from synthcheck.reports.rows import headline, result_from_csv_row
 from synthcheck.reports.svg import histogram_svg
-from synthcheck.results import ErrorInfo, Evidence, ScanResult, SignalResult
+from synthcheck.results import ErrorInfo, Evidence, ScanResult, SignalResult, SignalVerdict
 
 EXTERNAL = re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", re.IGNORECASE)
 
@@ -106,6 +106,24 @@ def test_headline() -> None:
     assert headline(ScanResult("x", "error", error=ErrorInfo("t", "broken"))) == "broken"
     assert headline(ScanResult("x", "unsure")) == "no evidence either way"
     assert headline(ScanResult("x", "ai", signals=[ai_signal()])).startswith("generator-metadata")
+
+
+def _pixel(name: str, verdict: SignalVerdict, score: float, fused: bool) -> SignalResult:
+    return SignalResult(
+        name, "pixel", verdict, score, f"{name} says {verdict}", (), details={"fused": fused}
+    )
+
+
+def test_headline_prefers_the_signals_that_fed_the_verdict() -> None:
+    report_only = _pixel("artifacts", "real", 0.03, fused=False)
+    probe = _pixel("clip-probe", "real", 0.2, fused=True)
+    assert headline(ScanResult("x", "real", signals=[probe, report_only])).startswith("clip-probe")
+    # Unsure: the pixel score that left it unsure explains it, not an evidence-only head.
+    inconclusive = _pixel("clip-global", "none", 0.55, fused=True)
+    unsure = ScanResult("x", "unsure", signals=[inconclusive, report_only])
+    assert headline(unsure).startswith("clip-global")
+    # With nothing else to say, an evidence-only signal is still shown.
+    assert headline(ScanResult("x", "real", signals=[report_only])).startswith("artifacts")
 
 
 def test_html_is_self_contained_with_thumbnails_and_heatmaps(tmp_path: Path) -> None:

@@ -42,12 +42,17 @@ def jsonl_line(result: ScanResult) -> str:
 
 
 def strongest_signal(result: ScanResult) -> SignalResult | None:
-    """The signal that best explains the verdict: a decisive one, else one that agrees with the
-    verdict, else any with a verdict; the score farthest from 0.5 wins."""
+    """The signal that best explains the verdict: a decisive one, else one that fed the verdict
+    and agrees with it, else one that fed it; the score farthest from 0.5 wins. Signals shown as
+    evidence only (``details.fused`` false) explain the verdict only when nothing else can."""
+    fed = [s for s in result.signals if s.details.get("fused") is not False]
     with_verdict = [s for s in result.signals if s.verdict != "none"]
     decisive = [s for s in with_verdict if s.decisive]
-    agreeing = [s for s in with_verdict if s.verdict == result.verdict]
-    pool = decisive or agreeing or with_verdict
+    fed_verdict = [s for s in fed if s.verdict != "none"]
+    agreeing = [s for s in fed_verdict if s.verdict == result.verdict]
+    # An "unsure" verdict is best explained by the pixel score that left it unsure.
+    pixel = [s for s in fed if s.kind == "pixel"] if result.verdict == "unsure" else []
+    pool = decisive or agreeing or pixel or fed_verdict or with_verdict
     if not pool:
         return None
     return max(pool, key=lambda s: abs(s.score - 0.5))
