@@ -65,14 +65,13 @@ PROFILE_HEADS: dict[str, tuple[str, ...]] = {
 #: (0.940 vs 0.944) and TPR at 5% FPR (0.786 vs 0.815), so it is shown as evidence only.
 PROFILE_EXTRA_HEADS: dict[str, tuple[str, ...]] = {"thorough": ("artifacts",)}
 
+#: The backbone each backbone head runs (its block without the whole-image suffix).
 HEAD_BACKBONE: dict[str, str] = {
-    "clip-probe": "clip-vit-b16",
-    "clip-global": "clip-vit-b16",
-    "effnet-probe": "efficientnet-lite0",
+    s.name: s.block.removesuffix(GLOBAL_SUFFIX) for s in HEAD_SPECS if s.block != "artifacts"
 }
 
 #: Heads whose backbone sees the whole-image view rather than native-resolution tiles.
-GLOBAL_VIEW_HEADS = frozenset({"clip-global"})
+GLOBAL_VIEW_HEADS = frozenset(s.name for s in HEAD_SPECS if s.block.endswith(GLOBAL_SUFFIX))
 
 #: Tile budgets (documented in the model card): the cost per image is bounded by these.
 FAST_ARTIFACT_TILES = 8
