@@ -183,3 +183,22 @@ def test_warm_start_names_the_clip_features_a_project_lacks() -> None:
     blocks, notes = default_head_blocks({"clip-vit-b16": ex}, {"clip-vit-b16": feats})
     assert blocks == []
     assert any("lack cls_l8" in n for n in notes), notes
+
+
+def test_project_crop_is_the_whole_image_view_and_stays_bounded() -> None:
+    from PIL import Image
+
+    from synthcheck.training.features import center_crop
+
+    rng = np.random.default_rng(2)
+    photo = rng.integers(0, 256, (300, 451, 3), dtype=np.uint8)
+    crop = center_crop(photo, 224)
+    # Short side to 224 (bicubic), then the centre square, as before the crop became global_view.
+    scale = 224 / 300
+    new_w = round(451 * scale)
+    full = np.asarray(Image.fromarray(photo).resize((new_w, 224), Image.Resampling.BICUBIC))
+    left = (new_w - 224) // 2
+    assert np.array_equal(crop, full[:, left : left + 224])
+    # A strip is centre-cropped to 16:1 before resizing instead of growing to gigabytes.
+    strip = np.full((2, 40_000, 3), 90, np.uint8)
+    assert center_crop(strip, 224).shape == (224, 224, 3)

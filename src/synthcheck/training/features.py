@@ -24,9 +24,9 @@ from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 
 from synthcheck.errors import BackboneNotInstalledError, ConfigError
+from synthcheck.pixel.tiling import global_view
 
 __all__ = [
     "ARTIFACTS",
@@ -39,8 +39,10 @@ __all__ = [
     "default_extractors",
 ]
 
-#: Bump when the crop policy changes (part of every backbone extractor's version).
-CROP_VERSION = "center-v1"
+#: Bump when the crop policy changes (part of every backbone extractor's version). v2: the crop
+#: is :func:`~synthcheck.pixel.tiling.global_view`, which first bounds images longer than 16
+#: times their short side (v1 resized those whole: a 2 x 40,000 strip became a 3 GB image).
+CROP_VERSION = "center-v2"
 ARTIFACTS = "artifacts"
 ARTIFACT_TILES = 4
 #: Backbones tried, fastest first, when a project does not name its own.
@@ -58,15 +60,11 @@ class _Backbone(Protocol):
 
 def center_crop(pixels: NDArray[np.uint8], size: int) -> NDArray[np.uint8]:
     """Resize ``pixels`` (H x W x 3 uint8) so the short side is ``size`` (bicubic), then cut the
-    centre ``size`` x ``size`` square."""
-    h, w = pixels.shape[:2]
-    scale = size / min(h, w)
-    nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
-    img = Image.fromarray(pixels)
-    if (nh, nw) != (h, w):
-        img = img.resize((nw, nh), Image.Resampling.BICUBIC)
-    top, left = (nh - size) // 2, (nw - size) // 2
-    return np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.uint8)
+    centre ``size`` x ``size`` square: the default detector's whole-image view, so the
+    ``clip-global`` head reads exactly what a project caches."""
+    crops, _ = global_view(pixels, size=size)
+    crop: NDArray[np.uint8] = crops[0]
+    return crop
 
 
 @dataclass
