@@ -32,6 +32,18 @@ from synthcheck.pixel.profiles import HEAD_SPECS  # noqa: E402
 CONDITIONS = ("clean", "jpeg60", "half")
 
 
+def _parse_keys(values: list[str]) -> dict[str, tuple[str, ...]]:
+    """``--keys`` values as {head: keys}; the head "" stands for every backbone head."""
+    out: dict[str, tuple[str, ...]] = {}
+    for value in values:
+        head, _, listed = value.rpartition("=")
+        keys = tuple(k for k in listed.split(",") if k)
+        if not keys:
+            raise ValueError(f"--keys {value!r} names no feature keys")
+        out[head] = keys
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -42,7 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         "--heads", default="clip-probe,clip-global", help="comma-separated heads to fuse"
     )
     ap.add_argument("--C", type=float, default=None, help="override the probes' C (exploration)")
-    ap.add_argument("--keys", default="", help="override the backbone feature keys (exploration)")
+    ap.add_argument(
+        "--keys",
+        action="append",
+        default=[],
+        help="override the backbone feature keys (exploration): K1,K2 for every backbone head, or "
+        "HEAD=K1,K2 for one head; repeatable",
+    )
     ap.add_argument(
         "--train-views",
         default="",
@@ -52,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     images = load_devpool(args.dev)
-    keys = tuple(k for k in args.keys.split(",") if k)
+    try:
+        keys = _parse_keys(args.keys)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     raw = load_feature_blocks(args.cache, len(images))
     known = {s.name: s for s in HEAD_SPECS}
     specs = []
@@ -61,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"unknown head {name!r}; known: {', '.join(known)}", file=sys.stderr)
             return 2
         spec = known[name]
-        if args.C is not None or (keys and spec.block != "artifacts"):
-            spec = HeadSpec(spec.name, spec.block, args.C or spec.C, keys or spec.keys)
+        head_keys = keys.get(name, keys.get("", ())) if spec.block != "artifacts" else ()
+        if args.C is not None or head_keys:
+            spec = HeadSpec(spec.name, spec.block, args.C or spec.C, head_keys or spec.keys)
         if spec.block not in raw:
             print(
                 f"no cached features for head {name} (block {spec.block}); run the extract step",
@@ -81,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     head = f"{'held-out family':<16} {'real group':<11} {'n_ai':>5} {'n_real':>6}"
     for c in CONDITIONS:
         head += f" {'AUC ' + c:>12} {'TPR@5 ' + c:>13}"
-    print(f"heads: {', '.join(s.name for s in specs)}; trained on views {train_views or 'default'}")
+    print(
+        "heads: "
+        + ", ".join(f"{s.name} [{'+'.join(s.keys)}]" for s in specs)
+        + f"; trained on views {train_views or 'default'}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:

@@ -597,6 +597,33 @@ def test_dequantize_dynamic_matmuls_computes_in_float(tmp_path: Path, per_channe
     assert (np.abs(y - (x @ weight + 1)) <= bound).all()
 
 
+def test_a_feature_subset_gives_the_same_values_from_a_pruned_graph(backbone: Backbone) -> None:
+    # The default model asks only for the features its heads read (e.g. CLIP's cls_l8, which
+    # needs 8 of 12 layers); the values must not change with the pruning.
+    assert isinstance(backbone, OnnxBackbone)
+    last = list(backbone.feature_dims)[-1]
+    sub = create_backbone(backbone.name, features=[last])
+    assert isinstance(sub, OnnxBackbone)
+    assert sub.feature_dims == {last: backbone.feature_dims[last]}
+    assert sub.version == backbone.version
+    crops = _crops(backbone.input_size, 2, seed=4)
+    np.testing.assert_array_equal(sub.features(crops)[last], backbone.features(crops)[last])
+    clone = pickle.loads(pickle.dumps(sub))
+    assert clone.feature_dims == sub.feature_dims
+    if len(backbone.feature_dims) > 1:
+        assert sub.model_path != backbone.model_path
+        assert sub.model_path.stat().st_size < backbone.model_path.stat().st_size
+
+
+def test_unknown_or_empty_feature_subset_is_refused(backbone: Backbone) -> None:
+    with pytest.raises(ConfigError, match=r"unknown features \['nope'\].*available"):
+        create_backbone(backbone.name, features=["nope"])
+    with pytest.raises(ConfigError, match="at least one"):
+        create_backbone(backbone.name, features=[])
+    with pytest.raises(ConfigError, match="sequence of names"):
+        create_backbone(backbone.name, features=next(iter(backbone.feature_dims)))
+
+
 # --------------------------------------------------------------------------- local-dir
 
 
@@ -655,6 +682,24 @@ def test_local_dir_backbone_normalizes_and_names_features(tmp_path: Path) -> Non
     clone = pickle.loads(pickle.dumps(bb))
     assert clone.feature_dims == bb.feature_dims
     np.testing.assert_array_equal(clone.features(crops)["layout"], feats["layout"])
+
+
+def test_local_dir_feature_subset_prunes_the_graph(tmp_path: Path) -> None:
+    import onnx
+
+    folder = _write_local_model(tmp_path / "m")
+    name = f"local-dir:{folder}"
+    whole = create_backbone(name, threads=1)
+    sub = create_backbone(name, threads=1, features=["colour"])
+    assert sub.feature_dims == {"colour": 3}
+    assert isinstance(sub, OnnxBackbone)
+    ops = [n.op_type for n in onnx.load(str(sub.model_path)).graph.node]
+    assert ops == ["ReduceMean"]  # the MaxPool behind "layout" is gone
+    crops = np.random.default_rng(5).integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)
+    assert list(sub.features(crops)) == ["colour"]
+    np.testing.assert_array_equal(sub.features(crops)["colour"], whole.features(crops)["colour"])
+    clone = pickle.loads(pickle.dumps(sub))
+    assert clone.feature_dims == {"colour": 3}
 
 
 def test_local_dir_version_follows_model_and_config(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ crops of the call.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,10 +18,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from synthcheck.backbones.runtime import create_session
+from synthcheck.backbones.quant_rewrite import prune_unused
+from synthcheck.backbones.runtime import atomic_write_bytes, create_session
 from synthcheck.errors import BackboneError, ConfigError
 
-__all__ = ["DEFAULT_BATCH_SIZE", "Backbone", "OnnxBackbone"]
+__all__ = ["DEFAULT_BATCH_SIZE", "Backbone", "OnnxBackbone", "pruned_graph"]
 
 #: Crops per ONNX Runtime call. Measured on 2 cores (CPU ms per image at batch 1 / 4 / 16):
 #: EfficientNet-Lite0 9.7 / 9.9 / 13.1, Lite2 18.6 / 20.7 / 25.0 (larger batches overflow the
@@ -84,6 +87,10 @@ class OnnxBackbone(Backbone):
         threads: intra-op threads (default:
             :func:`synthcheck.backbones.runtime.default_threads`).
         session_config: extra ONNX Runtime session configuration entries.
+        features: compute only these features (default: all). The graph is then pruned to the
+            nodes they need, so a head that reads a middle layer does not pay for the layers
+            after it; the pruned graph is cached under :func:`synthcheck.home.cache_dir`. A
+            feature's values are the same as from the whole graph.
     """
 
     def __init__(
@@ -101,6 +108,7 @@ class OnnxBackbone(Backbone):
         batch_size: int = DEFAULT_BATCH_SIZE,
         threads: int | None = None,
         session_config: Mapping[str, str] | None = None,
+        features: Sequence[str] | None = None,
     ) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -109,11 +117,16 @@ class OnnxBackbone(Backbone):
         self.name = name
         self.version = version
         self.input_size = int(input_size)
-        self.feature_dims = dict(feature_dims)
         self.batch_size = batch_size
-        self.model_path = Path(model_path)
         self.threads = threads
-        self._outputs = dict(outputs)
+        self._outputs = _select_outputs(name, outputs, features)
+        self.selected = None if features is None else tuple(features)
+        self.feature_dims = {
+            f: int(feature_dims[f]) for f in feature_dims if f in self._outputs.values()
+        }
+        self.model_path = Path(model_path)
+        if len(self._outputs) < len(outputs):
+            self.model_path = pruned_graph(self.model_path, version, sorted(self._outputs))
         # Normalization folded into one multiply-add on [0, 255] pixels.
         std_arr = np.asarray(std, dtype=np.float64)
         self._scale = (1.0 / (255.0 * std_arr)).astype(np.float32).reshape(1, 3, 1, 1)
@@ -136,10 +149,13 @@ class OnnxBackbone(Backbone):
                 f"{self.model_path}: graph outputs {missing} not found (has {sorted(available)})"
             )
 
-    def __reduce__(self) -> tuple[Any, tuple[str, int, int | None]]:
+    def __reduce__(self) -> tuple[Any, tuple[str, dict[str, Any]]]:
         # ONNX Runtime sessions do not pickle: a worker process reloads the backbone by name
-        # (the rewritten CLIP graph comes from the cache).
-        return (_recreate, (self.name, self.batch_size, self.threads))
+        # (the rewritten and pruned graphs come from the cache).
+        kwargs: dict[str, Any] = {"batch_size": self.batch_size, "threads": self.threads}
+        if self.selected is not None:
+            kwargs["features"] = self.selected
+        return (_recreate, (self.name, kwargs))
 
     def preprocess(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
         """N x S x S x 3 uint8 -> normalized N x 3 x S x S float32."""
@@ -168,7 +184,55 @@ class OnnxBackbone(Backbone):
         return out
 
 
-def _recreate(name: str, batch_size: int, threads: int | None) -> Backbone:
+def _select_outputs(
+    name: str, outputs: Mapping[str, str], features: Sequence[str] | None
+) -> dict[str, str]:
+    """The graph outputs (graph name -> feature name) that give ``features``."""
+    if features is None:
+        return dict(outputs)
+    if isinstance(features, str):
+        raise ConfigError(
+            f"{name}: features must be a sequence of names, got the string {features!r}"
+        )
+    known = list(outputs.values())
+    unknown = [f for f in features if f not in known]
+    if unknown or not features:
+        raise ConfigError(
+            f"{name}: unknown features {unknown} (available: {', '.join(known)})"
+            if unknown
+            else f"{name}: features must name at least one of {', '.join(known)}"
+        )
+    return {g: f for g, f in outputs.items() if f in set(features)}
+
+
+def pruned_graph(model_path: Path, version: str, graph_outputs: Sequence[str]) -> Path:
+    """``model_path`` cut down to the nodes that ``graph_outputs`` need; cached by ``version``
+    (which changes whenever the graph's features could) and the outputs kept."""
+    from synthcheck.home import cache_dir
+
+    tag = "+".join(re.sub(r"[^A-Za-z0-9_.-]", "_", o) for o in graph_outputs)
+    if len(tag) > 80:
+        tag = hashlib.sha256(tag.encode()).hexdigest()[:16]
+    target = (
+        cache_dir() / "backbones" / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', version)}-only-{tag}.onnx"
+    )
+    if target.is_file():
+        return target
+    import onnx
+
+    try:
+        model = onnx.load(str(model_path))
+    except Exception as exc:  # onnx raises DecodeError, OSError, ...
+        raise BackboneError(f"{model_path}: cannot read the ONNX graph: {exc}") from exc
+    kept = [o for o in model.graph.output if o.name in set(graph_outputs)]
+    del model.graph.output[:]
+    model.graph.output.extend(kept)
+    prune_unused(model)
+    atomic_write_bytes(target, model.SerializeToString())
+    return target
+
+
+def _recreate(name: str, kwargs: dict[str, Any]) -> Backbone:
     from synthcheck.backbones.registry import create_backbone
 
-    return create_backbone(name, batch_size=batch_size, threads=threads)
+    return create_backbone(name, **kwargs)

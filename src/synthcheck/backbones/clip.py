@@ -34,6 +34,7 @@ CV, linear probe) the best single blocks were ``cls_l8`` (per-class accuracy 0.9
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,7 +223,12 @@ def rewritten_clip_path(source: DistributionFile = CLIP_SOURCE) -> tuple[Path, s
 class ClipBackbone(OnnxBackbone):
     """``clip-vit-b16``: see the module docstring for the features."""
 
-    def __init__(self, batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        threads: int | None = None,
+        features: Sequence[str] | None = None,
+    ) -> None:
         path, digest = rewritten_clip_path(CLIP_SOURCE)
         super().__init__(
             name="clip-vit-b16",
@@ -236,4 +242,5 @@ class ClipBackbone(OnnxBackbone):
             batch_size=batch_size,
             threads=threads,
             session_config=FLOAT_SESSION_CONFIG,
+            features=features,
         )

@@ -15,6 +15,7 @@ Input: lite0 224 x 224, lite2 260 x 260 RGB, normalized as in the original Tenso
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 
@@ -47,7 +48,11 @@ class EfficientNetLiteBackbone(OnnxBackbone):
     """``efficientnet-lite0`` / ``efficientnet-lite2``: see the module docstring."""
 
     def __init__(
-        self, name: str, batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None
+        self,
+        name: str,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        threads: int | None = None,
+        features: Sequence[str] | None = None,
     ) -> None:
         path = model_path(name)
         if not path.is_file():
@@ -64,4 +69,5 @@ class EfficientNetLiteBackbone(OnnxBackbone):
             input_name="pixels",
             batch_size=batch_size,
             threads=threads,
+            features=features,
         )

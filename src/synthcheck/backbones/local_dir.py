@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,11 @@ class LocalDirBackbone(OnnxBackbone):
     """A backbone from a folder with ``model.onnx`` and ``config.json`` (module docstring)."""
 
     def __init__(
-        self, path: str, batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None
+        self,
+        path: str,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        threads: int | None = None,
+        features: Sequence[str] | None = None,
     ) -> None:
         folder = Path(path).expanduser()
         name = f"local-dir:{path}"
@@ -115,15 +120,16 @@ class LocalDirBackbone(OnnxBackbone):
             input_name=config.get("input_name"),
             batch_size=batch_size,
             threads=threads,
+            features=features,
         )
         blank = np.zeros((1, 3, size, size), dtype=np.float32)
         try:
-            got = self._session.run(list(outputs), {self._input_name: blank})
+            got = self._session.run(list(self._outputs), {self._input_name: blank})
         except Exception as exc:  # ORT's own errors: wrong input shape, dtype, ...
             raise BackboneError(
                 f"{model}: running one {size}x{size} crop failed (the graph must take "
                 f"N x 3 x {size} x {size} float32): {exc}"
             ) from exc
         self.feature_dims = {
-            outputs[g]: int(np.asarray(v).size) for g, v in zip(outputs, got, strict=True)
+            f: int(np.asarray(v).size) for f, v in zip(self._outputs.values(), got, strict=True)
         }

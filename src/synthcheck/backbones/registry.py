@@ -99,8 +99,9 @@ def backbone_available(name: str) -> bool:
 def create_backbone(name: str, **kwargs: Any) -> Backbone:
     """Load the backbone ``name`` (a registered name or ``local-dir:PATH``).
 
-    Keyword arguments go to the backbone: ``batch_size`` (crops per ONNX Runtime call) and
-    ``threads`` (intra-op threads; default ``$SYNTHCHECK_THREADS`` or the available CPUs).
+    Keyword arguments go to the backbone: ``batch_size`` (crops per ONNX Runtime call),
+    ``threads`` (intra-op threads; default ``$SYNTHCHECK_THREADS`` or the available CPUs) and
+    ``features`` (compute only these named features; the graph is pruned to what they need).
 
     Raises:
         ConfigError: unknown name or invalid argument.
