@@ -1,7 +1,11 @@
 """Speed and memory of each installed backbone: images/s and ms/image at batch 1 and 16, load
 time, peak RSS.
 
-    nice -n 10 python benchmarks/bench_backbones.py [--repeats 3] [--threads N] [NAME ...]
+    nice -n 10 python benchmarks/bench_backbones.py [--repeats 3] [--threads N] [NAME[@F1,F2] ...]
+
+``NAME@F1,F2`` computes only those features (``create_backbone(NAME, features=...)``, a graph
+pruned to what they need); ``clip-vit-b16 clip-vit-b16@cls_l8`` compares the whole CLIP tower
+with the 8 layers the default heads run.
 
 Each backbone runs in its own process so that its peak RSS is its own. Crops are S x S (the
 backbone's input size: 224 for CLIP and Lite0, 260 for Lite2) of seeded noise; the networks'
@@ -37,8 +41,9 @@ def measure(name: str, repeats: int, threads: int | None) -> dict[str, Any]:
     """Run in the child process: figures for one backbone."""
     from synthcheck.backbones import create_backbone
 
+    backbone, features = _split(name)
     start = time.perf_counter()
-    bb = create_backbone(name, threads=threads, batch_size=max(BATCHES))
+    bb = create_backbone(backbone, threads=threads, batch_size=max(BATCHES), features=features)
     load_s = time.perf_counter() - start
     s = bb.input_size
     crops = np.random.default_rng(0).integers(0, 256, (max(BATCHES), s, s, 3), dtype=np.uint8)
@@ -60,9 +65,17 @@ def measure(name: str, repeats: int, threads: int | None) -> dict[str, Any]:
     return out
 
 
+def _split(name: str) -> tuple[str, list[str] | None]:
+    """``NAME@F1,F2`` -> (NAME, [F1, F2]); plain NAME -> (NAME, None)."""
+    backbone, at, listed = name.rpartition("@")
+    if not at:
+        return name, None
+    return backbone, [f for f in listed.split(",") if f]
+
+
 def first_load_s(name: str) -> float | None:
     """Seconds for a load with an empty cache (CLIP rewrites its graph), in a child process."""
-    if name != "clip-vit-b16":
+    if _split(name) != ("clip-vit-b16", None):
         return None
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, SYNTHCHECK_CACHE=cache)
@@ -107,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
 
     header = (
-        f"{'backbone':20s} {'size':>4s} {'load s':>7s} {'1st load':>8s} "
+        f"{'backbone':28s} {'size':>4s} {'load s':>7s} {'1st load':>8s} "
         f"{'ms/img b1':>9s} {'img/s b1':>8s} {'ms/img b16':>10s} {'img/s b16':>9s} "
         f"{'CPU ms/img b1/b16':>17s} {'peak RSS':>9s}"
     )
@@ -116,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         first = f"{r['first_load_s']:8.1f}" if r["first_load_s"] is not None else f"{'-':>8s}"
         print(
-            f"{r['name']:20s} {r['input_size']:4d} {r['load_s']:7.1f} {first} "
+            f"{r['name']:28s} {r['input_size']:4d} {r['load_s']:7.1f} {first} "
             f"{r['ms_per_image_b1']:9.1f} {r['images_per_s_b1']:8.1f} "
             f"{r['ms_per_image_b16']:10.1f} {r['images_per_s_b16']:9.1f} "
             f"{r['cpu_ms_per_image_b1']:8.0f} /{r['cpu_ms_per_image_b16']:7.0f} "

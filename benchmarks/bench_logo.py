@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from synthcheck.pixel.devpool import VIEWS, load_devpool  # noqa: E402
 from synthcheck.pixel.fitting import HeadSpec, head_blocks, load_feature_blocks, logo_evaluate  # noqa: E402
-from synthcheck.pixel.profiles import HEAD_SPECS  # noqa: E402
+from synthcheck.pixel.profiles import BACKBONE_TILES, HEAD_SPECS  # noqa: E402
 
 CONDITIONS = ("clean", "jpeg60", "half")
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    raw = load_feature_blocks(args.cache, len(images))
+    raw = load_feature_blocks(args.cache, len(images), max_tiles=BACKBONE_TILES)
     known = {s.name: s for s in HEAD_SPECS}
     specs = []
     for name in args.heads.split(","):

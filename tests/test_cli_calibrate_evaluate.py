@@ -33,7 +33,7 @@ class SmoothnessModel:
 
     name = "smoothness"
 
-    def predict(self, image: LoadedImage) -> _Prediction:
+    def predict(self, image: LoadedImage, *, heatmap: bool = False) -> _Prediction:
         step = np.abs(np.diff(image.pixels.astype(np.float64), axis=1)).mean()
         return _Prediction(float(1.0 / (1.0 + np.exp((step - 12.0) / 4.0))))
 

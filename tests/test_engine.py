@@ -24,7 +24,7 @@ class _BrightnessModel:
 
     name = "brightness-test-model"
 
-    def predict(self, image: LoadedImage) -> _Prediction:
+    def predict(self, image: LoadedImage, *, heatmap: bool = False) -> _Prediction:
         p = float(image.pixels.mean() / 255.0)
         sig = SignalResult(name="brightness", kind="pixel", verdict="none", score=p, summary="test")
         return _Prediction(p, [sig], np.full((2, 2), p, dtype=np.float32))
@@ -55,12 +55,13 @@ def test_provenance_only_scan_is_unsure_without_evidence(tmp_path: Path) -> None
 
 def test_pixel_model_drives_verdict_and_heatmap(tmp_path: Path) -> None:
     det = Detector(signals=[], pixel_model=_BrightnessModel())
-    bright = det.scan_file(_png(tmp_path / "w.png", 250))
+    bright = det.scan_file(_png(tmp_path / "w.png", 250), heatmap=True)
     dark = det.scan_file(_png(tmp_path / "b.png", 5))
     assert bright.verdict == "ai" and dark.verdict == "real"
     assert bright.p_ai is not None and abs(bright.p_ai - 250 / 255) < 1e-6
     assert [s.name for s in bright.signals] == ["brightness"]
     assert bright.heatmap_grid is not None and bright.heatmap_grid.shape == (2, 2)
+    assert dark.heatmap_grid is None  # not asked for
     assert bright.detector == "brightness-test-model"
 
 

@@ -15,6 +15,8 @@ from synthcheck.intake.decode import load_image
 from synthcheck.pixel import create_pixel_model, list_profiles
 from synthcheck.pixel.devpool import load_devpool
 from synthcheck.pixel.model import MODEL_FAMILY, DefaultPixelModel, default_model_dir
+from synthcheck.pixel.profiles import HEATMAP_MAX_TILES, THOROUGH_MAX_TILES
+from synthcheck.pixel.tiling import plan_tiles
 from synthcheck.results import SignalResult
 
 
@@ -75,7 +77,7 @@ def test_model_files_of_another_family_are_refused(tmp_path: Path) -> None:
 def _check(model: DefaultPixelModel, paths: list[Path]) -> list[float]:
     scores = []
     for p in paths:
-        res = model.predict(load_image(p))
+        res = model.predict(load_image(p), heatmap=True)
         assert 0.0 <= res.p_ai <= 1.0
         assert res.signals and all(isinstance(s, SignalResult) for s in res.signals)
         assert all(s.kind == "pixel" and 0.0 <= s.score <= 1.0 for s in res.signals)
@@ -87,7 +89,7 @@ def _check(model: DefaultPixelModel, paths: list[Path]) -> list[float]:
 
 def test_fast_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
     model = create_pixel_model("fast")
-    assert model.name == "synthcheck-default-2/fast"
+    assert model.name == f"{MODEL_FAMILY}/fast"
     scores = _check(model, _images(tmp_path))
     assert abs(scores[0] - scores[1]) > 1e-3
     names = [s.name for s in model.predict(load_image(_images(tmp_path)[0])).signals]
@@ -96,7 +98,7 @@ def test_fast_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
 
 def test_auto_profile_loads(tmp_path: Path) -> None:
     model = create_pixel_model("auto")
-    assert model.name in ("synthcheck-default-2/thorough", "synthcheck-default-2/fast")
+    assert model.name in (f"{MODEL_FAMILY}/thorough", f"{MODEL_FAMILY}/fast")
     _check(model, _images(tmp_path))
 
 
@@ -117,15 +119,24 @@ def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None
     rng = np.random.default_rng(3)
     pixels = rng.integers(0, 256, (600, 900, 3), dtype=np.uint8)
     result = model.predict_pixels(pixels)
+    assert result.heatmap is None  # drawn only on request
     by_name = {s.name: s for s in result.signals}
     whole = by_name["clip-global"]
     assert whole.details["fused"] is True and whole.details["tile_grid"] == [1, 1]
     assert "on the whole image" in whole.summary
     assert [e.field for e in whole.evidence] == ["view"]
-    tiles = by_name["clip-probe"]
-    # The heatmap is the native-resolution tile grid, not the single whole-image view.
-    assert result.heatmap is not None
-    assert list(result.heatmap.shape) == tiles.details["tile_grid"] != [1, 1]
+    budget = plan_tiles(600, 900, tile=224, max_tiles=THOROUGH_MAX_TILES)
+    assert by_name["clip-probe"].details["tile_grid"] == list(budget.grid_shape)
+    mapped = model.predict_pixels(pixels, heatmap=True)
+    # The heatmap is a finer native-resolution tile grid than the verdict's budget, and asking
+    # for it does not change the verdict.
+    assert mapped.p_ai == result.p_ai
+    assert mapped.heatmap is not None
+    expected = plan_tiles(600, 900, tile=224, max_tiles=HEATMAP_MAX_TILES)
+    assert mapped.heatmap.shape == expected.grid_shape and expected.count > budget.count
+    tiles = {s.name: s for s in mapped.signals}["clip-probe"]
+    assert [e.value for e in tiles.evidence if e.field == "heatmap_tiles"] == [expected.count]
+    assert len(set(np.round(mapped.heatmap.ravel(), 6))) > 1
 
 
 @pytest.mark.shared

@@ -23,7 +23,7 @@ def test_size_reliability(shape: tuple[int, int], weight: float) -> None:
 def test_tiny_image_is_no_information_and_says_why() -> None:
     model = create_pixel_model("fast")
     pixels = np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    result = model.predict_pixels(pixels)
+    result = model.predict_pixels(pixels, heatmap=True)
     assert result.p_ai == pytest.approx(0.5)
     assert result.heatmap is not None and np.allclose(result.heatmap, 0.5)
     assert any("32 px on its short side" in n for n in result.notes)

@@ -39,7 +39,7 @@ class SmoothnessModel:
         self.calls = 0
         self.refuse_below = refuse_below
 
-    def predict(self, image: LoadedImage) -> _Prediction:
+    def predict(self, image: LoadedImage, *, heatmap: bool = False) -> _Prediction:
         self.calls += 1
         if min(image.width, image.height) < self.refuse_below:
             raise CorruptImageError(image.path, "too small for this model")
@@ -208,7 +208,7 @@ def test_a_condition_the_model_refuses_leaves_nan_for_that_image_only(tmp_path: 
 
 def test_out_of_range_model_output_is_an_error(tmp_path: Path) -> None:
     class Broken(SmoothnessModel):
-        def predict(self, image: LoadedImage) -> _Prediction:
+        def predict(self, image: LoadedImage, *, heatmap: bool = False) -> _Prediction:
             return _Prediction(1.5)
 
     with pytest.raises(ModelError, match="outside"):

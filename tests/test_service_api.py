@@ -31,7 +31,7 @@ class _RedModel:
 
     name = "red-test-model"
 
-    def predict(self, image: LoadedImage) -> _Prediction:
+    def predict(self, image: LoadedImage, *, heatmap: bool = False) -> _Prediction:
         p = float(image.pixels[..., 0].mean() / 255)
         return _Prediction(p, [], np.full((2, 2), p, dtype=np.float32))
 
@@ -135,7 +135,7 @@ def test_internal_errors_do_not_leak_tracebacks() -> None:
     class _Exploding:
         name = "exploding"
 
-        def predict(self, image: LoadedImage) -> _Prediction:
+        def predict(self, image: LoadedImage, *, heatmap: bool = False) -> _Prediction:
             raise RuntimeError("secret internal detail")
 
     c = TestClient(

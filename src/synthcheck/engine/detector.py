@@ -34,7 +34,10 @@ class PixelModel(Protocol):
 
     name: str
 
-    def predict(self, image: LoadedImage) -> PixelPrediction: ...
+    def predict(self, image: LoadedImage, *, heatmap: bool = False) -> PixelPrediction:
+        """Score ``image``; with ``heatmap``, also fill the prediction's ``heatmap`` grid when
+        the model can draw one (it may cost more, so it is computed only on request)."""
+        ...
 
 
 class Detector:
@@ -62,17 +65,20 @@ class Detector:
     def name(self) -> str:
         return self.pixel_model.name if self.pixel_model is not None else "provenance-only"
 
-    def scan_file(self, path: str | os.PathLike[str]) -> ScanResult:
-        """Scan one file; never raises for a bad file (the error is in the result)."""
+    def scan_file(self, path: str | os.PathLike[str], *, heatmap: bool = False) -> ScanResult:
+        """Scan one file; never raises for a bad file (the error is in the result). ``heatmap``
+        asks the pixel model for the grid behind a heatmap (``result.heatmap_grid``)."""
         start = time.perf_counter()
         spath = os.fspath(path)
         try:
             image = load_image(spath, max_pixels=self.max_pixels)
         except InputError as exc:
             return self._error(spath, exc.code, exc.reason, start)
-        return self.scan_image(image, start=start)
+        return self.scan_image(image, start=start, heatmap=heatmap)
 
-    def scan_image(self, image: LoadedImage, *, start: float | None = None) -> ScanResult:
+    def scan_image(
+        self, image: LoadedImage, *, start: float | None = None, heatmap: bool = False
+    ) -> ScanResult:
         start = time.perf_counter() if start is None else start
         results: list[SignalResult] = []
         for signal in self.signals:
@@ -88,12 +94,12 @@ class Detector:
         grid = None
         if self.pixel_model is not None:
             try:
-                prediction = self.pixel_model.predict(image)
+                prediction = self.pixel_model.predict(image, heatmap=heatmap)
             except SynthcheckError as exc:
                 return self._error(image.path, exc.code, str(exc), start, image)
             p_pixel = float(prediction.p_ai)
             results.extend(prediction.signals)
-            grid = getattr(prediction, "heatmap", None)
+            grid = getattr(prediction, "heatmap", None) if heatmap else None
         verdict, p_ai = fuse(results, p_pixel, self.thresholds)
         return ScanResult(
             path=image.path,

@@ -174,7 +174,9 @@ def scan_one(detector: Detector, path: str, config: ScanConfig) -> ScanResult:
                 if isinstance(exc, ScanTimeoutError):
                     raise
                 return _error_result(detector, path, exc.code, exc.reason, start)
-            result = detector.scan_image(image, start=start)
+            result = detector.scan_image(
+                image, start=start, heatmap=config.heatmaps_dir is not None
+            )
             if config.heatmaps_dir is not None and result.heatmap_grid is not None:
                 _write_heatmap(result, image.pixels, config.heatmaps_dir)
         finally:

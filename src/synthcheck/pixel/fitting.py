@@ -9,7 +9,7 @@ tiles (what the run-time model does) equals the probe applied to the tile-mean f
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +77,12 @@ class HeadSpec:
     keys: tuple[str, ...] = ()
 
 
-def load_feature_blocks(cache: Path, n_images: int) -> dict[str, FeatureBlock]:
-    """Read every cached shard in ``cache`` into per-block arrays."""
+def load_feature_blocks(
+    cache: Path, n_images: int, max_tiles: Mapping[str, int] | None = None
+) -> dict[str, FeatureBlock]:
+    """Read every cached shard in ``cache`` into per-block arrays: per image and view, the mean
+    over its cached tiles, or over the first ``max_tiles[block]`` of them (the cache may hold a
+    larger tile plan than the one a profile runs)."""
     blocks: dict[str, FeatureBlock] = {}
     for path in sorted(cache.glob("artifacts_shard*.npz")):
         with np.load(path, allow_pickle=False) as z:
@@ -102,6 +106,9 @@ def load_feature_blocks(cache: Path, n_images: int) -> dict[str, FeatureBlock]:
             fkeys = sorted(k[2:] for k in z.files if k.startswith("f_"))
             use = fkeys
             feats = np.concatenate([z[f"f_{k}"].astype(np.float32) for k in use], axis=1)
+            if max_tiles is not None and name in max_tiles:
+                keep = meta[:, 2] < max_tiles[name]
+                meta, feats = meta[keep], feats[keep]
             blk = blocks.setdefault(
                 name,
                 FeatureBlock(
@@ -286,9 +293,14 @@ def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed:
     Per profile: the stacked fusion of its heads, fitted on their out-of-fold logits.
     """
     from synthcheck.pixel.model import MODEL_FAMILY
-    from synthcheck.pixel.profiles import HEAD_SPECS, PROFILE_EXTRA_HEADS, PROFILE_HEADS
+    from synthcheck.pixel.profiles import (
+        BACKBONE_TILES,
+        HEAD_SPECS,
+        PROFILE_EXTRA_HEADS,
+        PROFILE_HEADS,
+    )
 
-    raw = load_feature_blocks(cache, len(images))
+    raw = load_feature_blocks(cache, len(images), max_tiles=BACKBONE_TILES)
     blocks = head_blocks(raw, HEAD_SPECS)
     out.mkdir(parents=True, exist_ok=True)
     labels = np.array([im.label for im in images])

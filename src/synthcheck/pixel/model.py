@@ -23,15 +23,22 @@ from synthcheck.pixel.artifacts import (
     feature_group,
 )
 from synthcheck.pixel.heads import LinearProbe, PlattCalibrator, StackedFusion, read_json
-from synthcheck.pixel.profiles import GLOBAL_VIEW_HEADS, HEAD_BACKBONE, PROFILES, Profile
+from synthcheck.pixel.profiles import (
+    GLOBAL_VIEW_HEADS,
+    HEAD_BACKBONE,
+    HEATMAP_MAX_TILES,
+    PROFILES,
+    Profile,
+)
 from synthcheck.pixel.tiling import TilePlan, extract_tiles, global_view
 from synthcheck.results import Evidence, SignalResult, SignalVerdict
 
 __all__ = ["DefaultPixelModel", "PixelResult", "create_pixel_model", "default_model_dir"]
 
 #: Bumped whenever the shipped heads change, so that resumed scans and calibration profiles made
-#: with another model are refused or flagged instead of mixed (2: the whole-image head).
-MODEL_FAMILY = "synthcheck-default-2"
+#: with another model are refused or flagged instead of mixed (2: the whole-image head; 3: the
+#: CLIP heads read layer 8 only, on one native tile and the whole image).
+MODEL_FAMILY = "synthcheck-default-3"
 #: A head's own verdict: "ai" at or above, "real" at or below, otherwise no evidence either way.
 SIGNAL_AI_THRESHOLD = 0.7
 SIGNAL_REAL_THRESHOLD = 0.3
@@ -129,6 +136,7 @@ class DefaultPixelModel:
             )
         self.heads: list[_Head] = []
         self.backbones: dict[str, _Backbone] = dict(backbones or {})
+        versions: dict[str, str] = {}
         for head in (*self.profile.heads, *self.profile.extra_heads):
             probe, extra = LinearProbe.load(self.model_dir / f"{head}.npz")
             try:
@@ -152,23 +160,43 @@ class DefaultPixelModel:
                     )
             elif head not in HEAD_BACKBONE:
                 raise ModelError(f"{self.model_dir}: unknown head {head!r}")
-            elif HEAD_BACKBONE[head] not in self.backbones:
-                from synthcheck.backbones import create_backbone
+            else:
+                versions[head] = version
+        self._load_backbones(versions)
 
-                bb: _Backbone = create_backbone(HEAD_BACKBONE[head])
-                if str(bb.version) != version:
-                    raise ModelError(
-                        f"{self.model_dir}: head {head!r} was trained on backbone version "
-                        f"{version}, installed is {bb.version}"
-                    )
-                self.backbones[HEAD_BACKBONE[head]] = bb
+    def _load_backbones(self, versions: dict[str, str]) -> None:
+        """Create each backbone the heads need (unless given), computing only the features they
+        read, and check that it is the version the heads were trained on."""
+        from synthcheck.backbones import create_backbone
+
+        wanted: dict[str, list[str]] = {}
+        for loaded in self.heads:
+            if loaded.name in versions:
+                keys = wanted.setdefault(HEAD_BACKBONE[loaded.name], [])
+                keys.extend(c for c in loaded.columns if c not in keys)
+        for name, keys in wanted.items():
+            if name not in self.backbones:
+                self.backbones[name] = create_backbone(name, features=keys)
+        for head, version in versions.items():
+            bb = self.backbones[HEAD_BACKBONE[head]]
+            if str(bb.version) != version:
+                raise ModelError(
+                    f"{self.model_dir}: head {head!r} was trained on backbone version "
+                    f"{version}, installed is {bb.version}"
+                )
 
     # -- heads -------------------------------------------------------------------------------
-    def _artifacts(self, head: _Head, pixels: NDArray[np.uint8]) -> _HeadOutput:
+    def _run(
+        self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int | None = None
+    ) -> _HeadOutput:
+        """``head`` on ``pixels``, on the profile's tile budget unless ``max_tiles`` is given."""
+        if head.name == "artifacts":
+            return self._artifacts(head, pixels, max_tiles or self.profile.artifact_tiles)
+        return self._backbone_probe(head, pixels, max_tiles or self.profile.backbone_tiles)
+
+    def _artifacts(self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int) -> _HeadOutput:
         groups, columns = self._artifact_columns(head)
-        feats, plan = artifact_features(
-            pixels, max_tiles=self.profile.artifact_tiles, groups=groups
-        )
+        feats, plan = artifact_features(pixels, max_tiles=max_tiles, groups=groups)
         feats = feats[:, columns]
         tile_logits = head.probe.decision_function(feats)
         top = head.probe.top_features(feats.mean(axis=0), head.columns)
@@ -196,13 +224,15 @@ class DefaultPixelModel:
         names = artifact_feature_names(groups)
         return groups, [names.index(c) for c in head.columns]
 
-    def _backbone_probe(self, head: _Head, pixels: NDArray[np.uint8]) -> _HeadOutput:
+    def _backbone_probe(
+        self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int
+    ) -> _HeadOutput:
         bb = self.backbones[HEAD_BACKBONE[head.name]]
         whole = head.name in GLOBAL_VIEW_HEADS
         crops, plan = (
             global_view(pixels, size=bb.input_size)
             if whole
-            else extract_tiles(pixels, tile=bb.input_size, max_tiles=self.profile.backbone_tiles)
+            else extract_tiles(pixels, tile=bb.input_size, max_tiles=max_tiles)
         )
         got = bb.features(crops)
         try:
@@ -242,7 +272,7 @@ class DefaultPixelModel:
         )
         whole = head.name in GLOBAL_VIEW_HEADS
         evidence = list(out.evidence)
-        if not whole:
+        if not whole and out.plan.count > 1:
             evidence.append(
                 Evidence(
                     f"most suspicious tile: p_ai {tiles_p.max():.2f}",
@@ -250,7 +280,12 @@ class DefaultPixelModel:
                     round(float(tiles_p.max()), 4),
                 )
             )
-        where = "on the whole image" if whole else f"over {out.plan.count} tiles"
+        n = out.plan.count
+        where = (
+            "on the whole image"
+            if whole
+            else f"on {'one native tile' if n == 1 else f'{n} native tiles'}"
+        )
         summary = {
             "ai": "pixels look generated",
             "real": "pixels look camera-made",
@@ -271,14 +306,22 @@ class DefaultPixelModel:
             },
         )
 
-    def predict(self, image: LoadedImage) -> PixelResult:
-        """Score one decoded image."""
-        return self.predict_pixels(image.pixels)
+    def predict(self, image: LoadedImage, *, heatmap: bool = False) -> PixelResult:
+        """Score one decoded image; with ``heatmap``, also the heatmap grid (see
+        :meth:`predict_pixels`)."""
+        return self.predict_pixels(image.pixels, heatmap=heatmap)
 
     def predict_many(self, images: Sequence[LoadedImage]) -> list[PixelResult]:
         return [self.predict(im) for im in images]
 
-    def predict_pixels(self, pixels: NDArray[np.uint8]) -> PixelResult:
+    def predict_pixels(self, pixels: NDArray[np.uint8], *, heatmap: bool = False) -> PixelResult:
+        """Score H x W x 3 uint8 pixels.
+
+        The verdict always comes from the profile's tile budget. ``heatmap`` adds the heatmap
+        grid: the native-resolution head with the finest grid, scored on up to
+        :data:`HEATMAP_MAX_TILES` tiles, each fused with the other heads' image-level logits.
+        It costs one more pass per heatmap tile (for ``thorough`` up to 16 CLIP tiles).
+        """
         if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
             raise ConfigError(
                 f"expected H x W x 3 uint8 pixels, got shape {pixels.shape} {pixels.dtype}"
@@ -289,33 +332,44 @@ class DefaultPixelModel:
         timings: dict[str, float] = {}
         for i, head in enumerate(self.heads):
             start = time.perf_counter()
-            out = (
-                self._artifacts(head, pixels)
-                if head.name == "artifacts"
-                else self._backbone_probe(head, pixels)
-            )
+            out = self._run(head, pixels)
             timings[head.name] = time.perf_counter() - start
             outs.append(out)
             signals.append(self._signal(head, out, fused=i < n_fused))
         z = np.array([[o.logit for o in outs[:n_fused]]])
         p_ai = float(self.fusion.predict_proba(z)[0])
         weight = size_reliability(pixels.shape[0], pixels.shape[1])
-        # Heatmap: the tiles of the fused head with the finest grid, each fused with the other
-        # heads' image-level logits.
-        k = max(range(n_fused), key=lambda i: outs[i].plan.count)
-        primary = outs[k]
-        zt = np.tile(z, (primary.tile_logits.size, 1))
-        zt[:, k] = primary.tile_logits
-        grid = self.fusion.predict_proba(zt).reshape(primary.plan.grid_shape)
+        grid = None
+        plan: TilePlan | None = None
+        k = 0
+        if heatmap:
+            start = time.perf_counter()
+            grid, k, plan = self._heatmap(pixels, outs[:n_fused], z)
+            timings["heatmap"] = time.perf_counter() - start
         notes_text = list(self.notes)
         if weight < 1.0:
             short = min(pixels.shape[0], pixels.shape[1])
             p_ai = 0.5 + weight * (p_ai - 0.5)
-            grid = 0.5 + weight * (grid - 0.5)
+            if grid is not None:
+                grid = 0.5 + weight * (grid - 0.5)
             notes_text.append(
                 f"the image is only {short} px on its short side: below the sizes the default "
                 f"model is reliable on (real photos that small were rare in training), so its "
                 f"score is pulled toward 'no information' (weight {weight:.2f})"
+            )
+        if grid is not None and plan is not None:
+            signals[k] = replace(
+                signals[k],
+                evidence=(
+                    *signals[k].evidence,
+                    Evidence(
+                        f"heatmap: {plan.count} tiles of {plan.tile} px "
+                        f"({plan.grid_shape[0]} x {plan.grid_shape[1]}), most suspicious tile "
+                        f"p_ai {float(grid.max()):.2f}",
+                        "heatmap_tiles",
+                        plan.count,
+                    ),
+                ),
             )
         if notes_text:
             notes = tuple(Evidence(n, "note") for n in notes_text)
@@ -323,6 +377,21 @@ class DefaultPixelModel:
         return PixelResult(
             p_ai=p_ai, signals=signals, heatmap=grid, notes=notes_text, timings=timings
         )
+
+    def _heatmap(
+        self, pixels: NDArray[np.uint8], outs: list[_HeadOutput], z: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], int, TilePlan]:
+        """The heatmap grid, the index of the head that draws it and its tile plan."""
+        tiled = [
+            i for i, h in enumerate(self.heads[: len(outs)]) if h.name not in GLOBAL_VIEW_HEADS
+        ]
+        # Of the native-resolution heads, the one whose tiles are smallest draws the finest map.
+        k = min(tiled, key=lambda i: (outs[i].plan.tile, -outs[i].plan.count))
+        dense = self._run(self.heads[k], pixels, max_tiles=HEATMAP_MAX_TILES)
+        zt = np.tile(z, (dense.tile_logits.size, 1))
+        zt[:, k] = dense.tile_logits
+        grid = self.fusion.predict_proba(zt).reshape(dense.plan.grid_shape)
+        return np.asarray(grid, dtype=np.float64), k, dense.plan
 
 
 def create_pixel_model(

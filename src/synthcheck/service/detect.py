@@ -41,7 +41,7 @@ def _scan_one(state: ServiceState, path: Path, name: str, heatmap: bool) -> dict
         )
         return result.to_dict()
     image.path = name
-    result = detector.scan_image(image, start=start)
+    result = detector.scan_image(image, start=start, heatmap=heatmap)
     out = result.to_dict()
     out["heatmap_url"] = None
     if heatmap and result.heatmap_grid is not None and result.sha256:

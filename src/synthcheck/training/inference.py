@@ -87,7 +87,8 @@ class ProjectModel:
         p_ai = np.clip(self.model.p_ai(proba), 0.0, 1.0)
         return [self._prediction(proba[i], float(p_ai[i])) for i in range(len(images))]
 
-    def predict(self, image: LoadedImage) -> ProjectPrediction:
+    def predict(self, image: LoadedImage, *, heatmap: bool = False) -> ProjectPrediction:
+        """Score one image; a project model has no heatmap (``heatmap`` is ignored)."""
         return self.predict_many([image])[0]
 
     def _prediction(self, proba: NDArray[np.float64], p_ai: float) -> ProjectPrediction:

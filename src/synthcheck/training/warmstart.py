@@ -1,13 +1,13 @@
 """Fine-tune the default detector with a project's images (``train --init default``).
 
-The default detector's heads are linear probes on features a project also caches: the
-whole-image CLIP probe (``clip-global``) reads the ``cls_l8`` and ``embed`` outputs of
-``clip-vit-b16`` and the artifact head reads a subset of the ``artifacts`` features. Each head's
-logit becomes a one-column feature block (a fixed linear map of the cached vector, so nothing new
-is computed), and the sweep tries those logits alone (the default detector recalibrated on the
-user's labels) and stacked on the project's best block (the default detector corrected by what
-the user's images teach). The sweep keeps whichever CV says is best, so ``--init default`` never
-makes the chosen model worse on CV.
+The default detector's heads are linear probes on features a project also caches: the whole-image
+CLIP probe (``clip-global``) reads outputs of ``clip-vit-b16`` that projects cache (``cls_l8``
+since model version 3) and the artifact head reads a subset of the ``artifacts`` features. Each
+head's logit becomes a one-column feature block (a fixed linear map of the cached vector, so
+nothing new is computed), and the sweep tries those logits alone (the default detector recalibrated
+on the user's labels) and stacked on the project's best block (the default detector corrected by
+what the user's images teach). The sweep keeps whichever CV says is best, so ``--init default``
+never makes the chosen model worse on CV.
 
 Projects see each image as one centre square resized to the backbone's input, the same view
 ``clip-global`` was trained on; the native-tile probe ``clip-probe`` is not used here.
