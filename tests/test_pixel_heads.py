@@ -74,6 +74,32 @@ def test_platt_and_fusion_are_monotone_and_round_trip() -> None:
         StackedFusion.from_dict({"inputs": ["a"]})
 
 
+def test_fusion_weights_are_non_negative_unless_asked() -> None:
+    # Two correlated scores where, given the first, the second is anti-correlated with the label:
+    # an unconstrained stack gives it a negative weight, so more "generated" evidence from it
+    # would lower the fused score.
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 4000)
+    a = 2.0 * y + rng.normal(size=4000)
+    b = a + rng.normal(scale=0.3, size=4000) - 0.8 * y
+    z = np.stack([a, b], axis=1)
+    free = StackedFusion(["a", "b"], positive=False).fit(z, y)
+    assert free.coef_[1] < 0
+    kept = StackedFusion(["a", "b"]).fit(z, y)
+    assert kept.positive and (kept.coef_ >= 0).all() and kept.coef_[0] > 0
+    # With the constraint inactive, the same optimum as scikit-learn's.
+    good = np.stack([a, y + rng.normal(size=4000)], axis=1)
+    np.testing.assert_allclose(
+        StackedFusion(["a", "b"]).fit(good, y).coef_,
+        StackedFusion(["a", "b"], positive=False).fit(good, y).coef_,
+        rtol=1e-3,
+        atol=1e-4,
+    )
+    assert StackedFusion.from_dict(kept.to_dict()).positive is True
+    legacy = {k: v for k, v in free.to_dict().items() if k != "positive"}
+    assert StackedFusion.from_dict(legacy).positive is False
+
+
 def test_tpr_at_fpr() -> None:
     y = np.array([0] * 100 + [1] * 10)
     s = np.concatenate([np.arange(100) / 100, np.full(10, 2.0)])

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from synthcheck.errors import ConfigError, ModelError
+from synthcheck.errors import BackboneNotInstalledError, ConfigError, ModelError
 from synthcheck.intake.decode import load_image
 from synthcheck.pixel import create_pixel_model, list_profiles
 from synthcheck.pixel.devpool import load_devpool
 from synthcheck.pixel.model import MODEL_FAMILY, DefaultPixelModel, default_model_dir
 from synthcheck.pixel.profiles import HEATMAP_MAX_TILES, THOROUGH_MAX_TILES
-from synthcheck.pixel.tiling import plan_tiles
+from synthcheck.pixel.tiling import extract_tiles, plan_tiles
 from synthcheck.results import SignalResult
 
 
@@ -137,6 +137,29 @@ def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None
     tiles = {s.name: s for s in mapped.signals}["clip-probe"]
     assert [e.value for e in tiles.evidence if e.field == "heatmap_tiles"] == [expected.count]
     assert len(set(np.round(mapped.heatmap.ravel(), 6))) > 1
+    # The map is the tile head's own calibrated p_ai per tile, not the fused score.
+    crops, _ = extract_tiles(pixels, tile=224, max_tiles=HEATMAP_MAX_TILES)
+    head = next(h for h in model.heads if h.name == "clip-probe")
+    feats = model.backbones["clip-vit-b16"].features(crops)
+    x = np.concatenate([feats[c] for c in head.columns], axis=1)
+    expected_p = head.platt.predict_proba(head.probe.decision_function(x))
+    np.testing.assert_allclose(mapped.heatmap.ravel(), expected_p, rtol=1e-6)
+
+
+def test_fused_weights_are_non_negative_and_reported() -> None:
+    for profile in list_profiles():
+        try:
+            model = create_pixel_model(profile)
+        except BackboneNotInstalledError:  # thorough without CLIP
+            continue
+        assert (model.fusion.coef_ >= 0).all(), profile
+        pixels = np.random.default_rng(5).integers(0, 256, (300, 400, 3), dtype=np.uint8)
+        for i, sig in enumerate(model.predict_pixels(pixels).signals):
+            if i < len(model.profile.heads):
+                assert sig.details["weight"] == round(float(model.fusion.coef_[i]), 4)
+                assert sig.details["fused"] is (sig.details["weight"] > 0)
+            else:
+                assert "weight" not in sig.details and sig.details["fused"] is False
 
 
 @pytest.mark.shared

@@ -141,23 +141,35 @@ class PlattCalibrator:
 
 
 class StackedFusion:
-    """Logistic regression over named head logits (missing heads are not allowed)."""
+    """Logistic regression over named head logits (missing heads are not allowed).
 
-    def __init__(self, inputs: list[str], C: float = 1.0) -> None:  # noqa: N803
+    The weights are constrained to be non-negative (``positive``, the default), as in Breiman's
+    stacked regressions: every input is a "more generated" score, and an unconstrained fit on two
+    correlated heads gave one of them a negative weight (version 2's native-tile CLIP head had
+    -0.55), so a tile that looked more generated lowered ``p_ai`` and its heatmap pointed away
+    from pasted generated regions. A fused score must not fall when a head's evidence for
+    "generated" rises.
+    """
+
+    def __init__(self, inputs: list[str], C: float = 1.0, positive: bool = True) -> None:  # noqa: N803
         self.inputs = inputs
         self.C = C
+        self.positive = positive
 
     def fit(self, Z: NDArray[Any], y: NDArray[Any]) -> StackedFusion:  # noqa: N803
-        from sklearn.linear_model import LogisticRegression
-
         za, ya = _check_xy(Z, y)
         if za.shape[1] != len(self.inputs):
             raise ConfigError(
                 f"Z has {za.shape[1]} columns but {len(self.inputs)} inputs are named"
             )
-        lr = LogisticRegression(C=self.C, max_iter=1000).fit(za, ya)
-        self.coef_ = lr.coef_.ravel().astype(np.float64)
-        self.intercept_ = float(lr.intercept_[0])
+        if not self.positive:
+            from sklearn.linear_model import LogisticRegression
+
+            lr = LogisticRegression(C=self.C, max_iter=1000).fit(za, ya)
+            self.coef_ = lr.coef_.ravel().astype(np.float64)
+            self.intercept_ = float(lr.intercept_[0])
+            return self
+        self.coef_, self.intercept_ = _nonnegative_logistic(za, ya, self.C)
         return self
 
     def decision_function(self, Z: NDArray[Any]) -> FloatArray:  # noqa: N803
@@ -173,17 +185,46 @@ class StackedFusion:
             "coef": self.coef_.tolist(),
             "intercept": self.intercept_,
             "C": self.C,
+            "positive": self.positive,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StackedFusion:
         try:
-            fusion = cls(list(d["inputs"]), float(d.get("C", 1.0)))
+            fusion = cls(list(d["inputs"]), float(d.get("C", 1.0)), bool(d.get("positive", False)))
             fusion.coef_ = np.asarray(d["coef"], dtype=np.float64)
             fusion.intercept_ = float(d["intercept"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"fusion head is malformed: {exc}") from exc
         return fusion
+
+
+def _nonnegative_logistic(
+    Z: NDArray[np.float64],  # noqa: N803
+    y: NDArray[Any],
+    C: float,  # noqa: N803
+) -> tuple[FloatArray, float]:
+    """L2-regularised logistic regression (sklearn's objective: C x log-loss + |w|^2 / 2) with
+    ``w >= 0`` and a free intercept, by L-BFGS-B."""
+    from scipy.optimize import minimize
+
+    sign = np.where(np.asarray(y) == 1, 1.0, -1.0)
+    k = Z.shape[1]
+
+    def loss(theta: FloatArray) -> tuple[float, FloatArray]:
+        w, b = theta[:k], theta[k]
+        m = sign * (Z @ w + b)
+        value = C * float(np.logaddexp(0.0, -m).sum()) + 0.5 * float(w @ w)
+        g = -C * sign * sigmoid(-m)
+        grad = np.concatenate([Z.T @ g + w, [g.sum()]])
+        return value, grad
+
+    start = np.concatenate([np.full(k, 1.0 / k), [0.0]])
+    bounds = [(0.0, None)] * k + [(None, None)]
+    res = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
+    if not res.success and not np.isfinite(res.fun):
+        raise ModelError(f"fusion fit did not converge: {res.message}")
+    return np.asarray(res.x[:k], dtype=np.float64), float(res.x[k])
 
 
 def read_json(path: Path) -> dict[str, Any]:

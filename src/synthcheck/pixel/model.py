@@ -17,6 +17,7 @@ from synthcheck.errors import BackboneError, ConfigError, ModelError
 from synthcheck.intake.image import LoadedImage
 from synthcheck.pixel.artifacts import (
     ARTIFACT_FEATURE_VERSION,
+    ARTIFACT_TILE,
     GROUPS,
     artifact_feature_names,
     artifact_features,
@@ -264,7 +265,14 @@ class DefaultPixelModel:
         ]
         return _HeadOutput(float(tile_logits.mean()), tile_logits, plan, evidence)
 
-    def _signal(self, head: _Head, out: _HeadOutput, *, fused: bool) -> SignalResult:
+    def _weight(self, i: int) -> float | None:
+        """The fusion weight of head ``i`` (None: an evidence-only head)."""
+        return float(self.fusion.coef_[i]) if i < len(self.profile.heads) else None
+
+    def _signal(self, head: _Head, out: _HeadOutput, *, weight: float | None) -> SignalResult:
+        # A fused head whose weight came out 0 (the fusion's weights are non-negative) does not
+        # move the verdict, so it is reported like an evidence-only head.
+        fused = weight is not None and weight > 0
         p = float(head.platt.predict_proba(np.array([out.logit]))[0])
         tiles_p = head.platt.predict_proba(out.tile_logits)
         verdict: SignalVerdict = (
@@ -297,12 +305,19 @@ class DefaultPixelModel:
             verdict=verdict,
             score=p,
             summary=f"{summary} (p_ai {p:.2f} {where})"
-            + ("" if fused else "; shown as evidence, not fused into the verdict"),
+            + (
+                ""
+                if fused
+                else "; shown as evidence, not fused into the verdict"
+                if weight is None
+                else "; shown as evidence, its weight in the verdict is 0"
+            ),
             evidence=tuple(evidence),
             details={
                 "logit": round(out.logit, 4),
                 "tile_grid": list(out.plan.grid_shape),
                 "fused": fused,
+                **({} if weight is None else {"weight": round(weight, 4)}),
             },
         )
 
@@ -335,7 +350,7 @@ class DefaultPixelModel:
             out = self._run(head, pixels)
             timings[head.name] = time.perf_counter() - start
             outs.append(out)
-            signals.append(self._signal(head, out, fused=i < n_fused))
+            signals.append(self._signal(head, out, weight=self._weight(i)))
         z = np.array([[o.logit for o in outs[:n_fused]]])
         p_ai = float(self.fusion.predict_proba(z)[0])
         weight = size_reliability(pixels.shape[0], pixels.shape[1])
@@ -344,7 +359,7 @@ class DefaultPixelModel:
         k = 0
         if heatmap:
             start = time.perf_counter()
-            grid, k, plan = self._heatmap(pixels, outs[:n_fused], z)
+            grid, k, plan = self._heatmap(pixels)
             timings["heatmap"] = time.perf_counter() - start
         notes_text = list(self.notes)
         if weight < 1.0:
@@ -378,20 +393,28 @@ class DefaultPixelModel:
             p_ai=p_ai, signals=signals, heatmap=grid, notes=notes_text, timings=timings
         )
 
-    def _heatmap(
-        self, pixels: NDArray[np.uint8], outs: list[_HeadOutput], z: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], int, TilePlan]:
-        """The heatmap grid, the index of the head that draws it and its tile plan."""
-        tiled = [
-            i for i, h in enumerate(self.heads[: len(outs)]) if h.name not in GLOBAL_VIEW_HEADS
-        ]
-        # Of the native-resolution heads, the one whose tiles are smallest draws the finest map.
-        k = min(tiled, key=lambda i: (outs[i].plan.tile, -outs[i].plan.count))
-        dense = self._run(self.heads[k], pixels, max_tiles=HEATMAP_MAX_TILES)
-        zt = np.tile(z, (dense.tile_logits.size, 1))
-        zt[:, k] = dense.tile_logits
-        grid = self.fusion.predict_proba(zt).reshape(dense.plan.grid_shape)
+    def _heatmap(self, pixels: NDArray[np.uint8]) -> tuple[NDArray[np.float64], int, TilePlan]:
+        """The heatmap grid, the index of the head that draws it and its tile plan.
+
+        Each cell is that head's own calibrated p_ai for the tile, not the fused score: the fusion
+        may give the tile head little or no weight, and a map fused with the whole-image logit
+        would then be flat (or, with a negative weight, inverted)."""
+        fused = self.heads[: len(self.profile.heads)]
+        tiled = [i for i, h in enumerate(fused) if h.name not in GLOBAL_VIEW_HEADS]
+        if not tiled:  # every head is evidence-only or whole-image: map the tiled evidence head
+            tiled = [i for i, h in enumerate(self.heads) if h.name not in GLOBAL_VIEW_HEADS]
+        # Of the native-resolution heads, the fused one with the smallest tiles draws the map.
+        tile_of = {i: self._tile_size(self.heads[i]) for i in tiled}
+        k = min(tiled, key=lambda i: tile_of[i])
+        head = self.heads[k]
+        dense = self._run(head, pixels, max_tiles=HEATMAP_MAX_TILES)
+        grid = head.platt.predict_proba(dense.tile_logits).reshape(dense.plan.grid_shape)
         return np.asarray(grid, dtype=np.float64), k, dense.plan
+
+    def _tile_size(self, head: _Head) -> int:
+        if head.name == "artifacts":
+            return ARTIFACT_TILE
+        return int(self.backbones[HEAD_BACKBONE[head.name]].input_size)
 
 
 def create_pixel_model(

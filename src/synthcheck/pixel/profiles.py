@@ -9,12 +9,15 @@
               the artifact signal is reported as evidence.
 ``auto``      ``thorough`` when the CLIP backbone is installed, else ``fast`` (with a note).
 
-Heatmaps are drawn only on request, from up to ``HEATMAP_MAX_TILES`` native tiles of the fused
-head with the smallest tiles (``clip-probe`` for ``thorough``, artifacts for ``fast``); the
-verdict always comes from the budgets above.
+Fusion weights are non-negative; fitted on the dev pool, ``clip-probe`` gets weight 0, so
+``thorough``'s p_ai is ``clip-global``'s and the native tile is reported as evidence.
+
+Heatmaps are drawn only on request: the calibrated p_ai of up to ``HEATMAP_MAX_TILES`` native
+tiles of the fused head with the smallest tiles (``clip-probe`` for ``thorough``, artifacts for
+``fast``); the verdict always comes from the budgets above.
 
 Choices were made by leave-one-generator-out on the dev pool (``benchmarks/bench_logo.py``),
-mean AUC clean / JPEG q60 / 0.5x. The shipped ``thorough`` fusion scores 0.985 / 0.980 / 0.974.
+mean AUC clean / JPEG q60 / 0.5x. The shipped ``thorough`` fusion scores 0.984 / 0.980 / 0.974.
 Its heads alone score 0.926 / 0.918 / 0.960 (``clip-probe``) and 0.984 / 0.980 / 0.974
 (``clip-global``). Lite0 probe 0.793 (1 tile), artifacts 0.784, Lite0 + artifacts fused 0.828.
 """
