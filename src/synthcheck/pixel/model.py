@@ -203,7 +203,9 @@ class DefaultPixelModel:
         top = head.probe.top_features(feats.mean(axis=0), head.columns)
         evidence = [
             Evidence(
-                f"{plan.count} native-resolution {plan.tile}-px tiles analysed", "tiles", plan.count
+                f"{_tiles(plan.count)} of {plan.tile} px analysed at native resolution",
+                "tiles",
+                plan.count,
             ),
             Evidence(
                 "features pushing most towards 'generated': "
@@ -253,7 +255,7 @@ class DefaultPixelModel:
             return _HeadOutput(float(tile_logits.mean()), tile_logits, plan, evidence)
         evidence = [
             Evidence(
-                f"{plan.count} tiles of {plan.tile} px at native resolution"
+                f"{_tiles(plan.count)} of {plan.tile} px at native resolution"
                 + (
                     ""
                     if plan.scale == 1.0
@@ -415,6 +417,10 @@ class DefaultPixelModel:
         if head.name == "artifacts":
             return ARTIFACT_TILE
         return int(self.backbones[HEAD_BACKBONE[head.name]].input_size)
+
+
+def _tiles(n: int) -> str:
+    return "1 tile" if n == 1 else f"{n} tiles"
 
 
 def create_pixel_model(
