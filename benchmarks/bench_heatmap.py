@@ -14,7 +14,9 @@ share the last compression. The default model draws the heatmap on request
   touch it, pooled over composites;
 * the hosts alone: their hottest tile and their p_ai (false-alarm level of the map).
 
-    python benchmarks/bench_heatmap.py [--per-host 8] [--profile thorough]
+    python benchmarks/bench_heatmap.py [--per-host 8] [--profile thorough] [--tiles 16]
+
+``--tiles`` overrides ``HEATMAP_MAX_TILES`` (exploration: coverage against cost).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from synthcheck.intake.decode import load_image  # noqa: E402
 from synthcheck.pixel import create_pixel_model  # noqa: E402
+from synthcheck.pixel import model as pixel_model  # noqa: E402
 from synthcheck.pixel.profiles import HEATMAP_MAX_TILES  # noqa: E402
 from synthcheck.pixel.tiling import plan_tiles  # noqa: E402
 
@@ -78,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-host", type=int, default=8, help="composites per host photo")
     ap.add_argument("--profile", default="thorough")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tiles", type=int, default=HEATMAP_MAX_TILES, help="heatmap tile budget")
     args = ap.parse_args(argv)
+    pixel_model.HEATMAP_MAX_TILES = args.tiles  # read at call time by the model's heatmap
     fixtures, dev = args.data / "fixtures", args.data / "dev"
     if not (fixtures / "manifest.csv").is_file() or not (dev / "manifest.csv").is_file():
         print(f"needs {fixtures} and {dev} (../shared/data)", file=sys.stderr)
@@ -97,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     model = create_pixel_model(args.profile)
     print(
-        f"model {model.name}: {len(hosts)} host photos x {args.per_host} composites, "
+        f"model {model.name}, heatmap of up to {args.tiles} tiles: {len(hosts)} host photos x "
+        f"{args.per_host} composites, "
         f"pastes drawn from {len(pastes)} generated dev images"
     )
     covered = hits = 0
@@ -115,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         host_max.append(float(alone.heatmap.max()))
         host_p.append(alone.p_ai)
         h, w = host.shape[:2]
-        plan = plan_tiles(h, w, tile=224, max_tiles=HEATMAP_MAX_TILES)
+        plan = plan_tiles(h, w, tile=224, max_tiles=args.tiles)
         boxes = plan.boxes()
         for _ in range(args.per_host):
             paste = load_image(pastes[int(rng.integers(len(pastes)))]).pixels

@@ -335,9 +335,9 @@ class DefaultPixelModel:
         """Score H x W x 3 uint8 pixels.
 
         The verdict always comes from the profile's tile budget. ``heatmap`` adds the heatmap
-        grid: the native-resolution head with the finest grid, scored on up to
-        :data:`HEATMAP_MAX_TILES` tiles, each fused with the other heads' image-level logits.
-        It costs one more pass per heatmap tile (for ``thorough`` up to 16 CLIP tiles).
+        grid: the calibrated p_ai of each of up to :data:`HEATMAP_MAX_TILES` native-resolution
+        tiles of the fused head with the smallest tiles. It costs one more pass per heatmap tile
+        (for ``thorough``, one 8-layer CLIP pass each).
         """
         if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
             raise ConfigError(

@@ -92,8 +92,11 @@ FAST_BACKBONE_TILES = 1
 THOROUGH_ARTIFACT_TILES = 8
 THOROUGH_MAX_TILES = 1
 #: Tiles of the heatmap grid, scored only when a heatmap is asked for (the verdict keeps the
-#: profile's budget, so a result does not depend on whether a heatmap was drawn).
-HEATMAP_MAX_TILES = 16
+#: profile's budget, so a result does not depend on whether a heatmap was drawn). 48 covers a
+#: 1.5 MP image completely (1 MP: 35 overlapping tiles). On composites of large camera photos
+#: with a pasted generated image (benchmarks/bench_heatmap.py), 16 tiles reached the pasted
+#: region in 8 of 48 composites and 48 tiles in 25, whose hottest tile was inside it in 21.
+HEATMAP_MAX_TILES = 48
 
 #: Native tiles per view that each backbone's heads score at run time and therefore train on:
 #: the first this many of the tiles cached per view (the training cache holds up to 2 CLIP tiles).
