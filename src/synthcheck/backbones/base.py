@@ -210,12 +210,13 @@ def pruned_graph(model_path: Path, version: str, graph_outputs: Sequence[str]) -
     (which changes whenever the graph's features could) and the outputs kept."""
     from synthcheck.home import cache_dir
 
-    tag = "+".join(re.sub(r"[^A-Za-z0-9_.-]", "_", o) for o in graph_outputs)
+    def safe(text: str) -> str:
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+
+    tag = "+".join(safe(o) for o in graph_outputs)
     if len(tag) > 80:
         tag = hashlib.sha256(tag.encode()).hexdigest()[:16]
-    target = (
-        cache_dir() / "backbones" / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', version)}-only-{tag}.onnx"
-    )
+    target = cache_dir() / "backbones" / f"{safe(version)}-only-{tag}.onnx"
     if target.is_file():
         return target
     import onnx
@@ -224,7 +225,8 @@ def pruned_graph(model_path: Path, version: str, graph_outputs: Sequence[str]) -
         model = onnx.load(str(model_path))
     except Exception as exc:  # onnx raises DecodeError, OSError, ...
         raise BackboneError(f"{model_path}: cannot read the ONNX graph: {exc}") from exc
-    kept = [o for o in model.graph.output if o.name in set(graph_outputs)]
+    wanted = set(graph_outputs)
+    kept = [o for o in model.graph.output if o.name in wanted]
     del model.graph.output[:]
     model.graph.output.extend(kept)
     prune_unused(model)

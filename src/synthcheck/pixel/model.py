@@ -357,24 +357,12 @@ class DefaultPixelModel:
         p_ai = float(self.fusion.predict_proba(z)[0])
         weight = size_reliability(pixels.shape[0], pixels.shape[1])
         grid = None
-        plan: TilePlan | None = None
-        k = 0
         if heatmap:
             start = time.perf_counter()
             grid, k, plan = self._heatmap(pixels)
             timings["heatmap"] = time.perf_counter() - start
-        notes_text = list(self.notes)
-        if weight < 1.0:
-            short = min(pixels.shape[0], pixels.shape[1])
-            p_ai = 0.5 + weight * (p_ai - 0.5)
-            if grid is not None:
+            if weight < 1.0:
                 grid = 0.5 + weight * (grid - 0.5)
-            notes_text.append(
-                f"the image is only {short} px on its short side: below the sizes the default "
-                f"model is reliable on (real photos that small were rare in training), so its "
-                f"score is pulled toward 'no information' (weight {weight:.2f})"
-            )
-        if grid is not None and plan is not None:
             signals[k] = replace(
                 signals[k],
                 evidence=(
@@ -387,6 +375,15 @@ class DefaultPixelModel:
                         plan.count,
                     ),
                 ),
+            )
+        notes_text = list(self.notes)
+        if weight < 1.0:
+            short = min(pixels.shape[0], pixels.shape[1])
+            p_ai = 0.5 + weight * (p_ai - 0.5)
+            notes_text.append(
+                f"the image is only {short} px on its short side: below the sizes the default "
+                f"model is reliable on (real photos that small were rare in training), so its "
+                f"score is pulled toward 'no information' (weight {weight:.2f})"
             )
         if notes_text:
             notes = tuple(Evidence(n, "note") for n in notes_text)
@@ -403,11 +400,8 @@ class DefaultPixelModel:
         would then be flat (or, with a negative weight, inverted)."""
         fused = self.heads[: len(self.profile.heads)]
         tiled = [i for i, h in enumerate(fused) if h.name not in GLOBAL_VIEW_HEADS]
-        if not tiled:  # every head is evidence-only or whole-image: map the tiled evidence head
-            tiled = [i for i, h in enumerate(self.heads) if h.name not in GLOBAL_VIEW_HEADS]
-        # Of the native-resolution heads, the fused one with the smallest tiles draws the map.
-        tile_of = {i: self._tile_size(self.heads[i]) for i in tiled}
-        k = min(tiled, key=lambda i: tile_of[i])
+        # Every profile fuses a native-resolution head; the one with the smallest tiles draws.
+        k = min(tiled, key=lambda i: self._tile_size(self.heads[i]))
         head = self.heads[k]
         dense = self._run(head, pixels, max_tiles=HEATMAP_MAX_TILES)
         grid = head.platt.predict_proba(dense.tile_logits).reshape(dense.plan.grid_shape)
