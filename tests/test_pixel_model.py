@@ -108,8 +108,11 @@ def test_thorough_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
     model = create_pixel_model("thorough")
     scores = _check(model, _images(tmp_path))
     assert abs(scores[0] - scores[1]) > 1e-3
-    names = [s.name for s in model.predict(load_image(_images(tmp_path)[0])).signals]
-    assert names == ["clip-probe", "clip-global", "artifacts"]
+    image = load_image(_images(tmp_path)[0])
+    # clip-probe's fusion weight is 0, so the verdict does not run it; a heatmap reports it.
+    assert [s.name for s in model.predict(image).signals] == ["clip-global", "artifacts"]
+    mapped = model.predict(image, heatmap=True).signals
+    assert [s.name for s in mapped] == ["clip-probe", "clip-global", "artifacts"]
 
 
 @pytest.mark.clip
@@ -126,7 +129,10 @@ def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None
     assert "on the whole image" in whole.summary
     assert [e.field for e in whole.evidence] == ["view"]
     budget = plan_tiles(600, 900, tile=224, max_tiles=THOROUGH_MAX_TILES)
-    assert by_name["clip-probe"].details["tile_grid"] == list(budget.grid_shape)
+    assert "clip-probe" not in by_name  # weight 0: not run for the verdict
+    n_fused = len(model.profile.heads)
+    full = np.array([[model._run(h, pixels).logit for h in model.heads[:n_fused]]])
+    assert float(model.fusion.predict_proba(full)[0]) == pytest.approx(result.p_ai, abs=1e-12)
     mapped = model.predict_pixels(pixels, heatmap=True)
     # The heatmap is a finer native-resolution tile grid than the verdict's budget, and asking
     # for it does not change the verdict.
@@ -136,6 +142,8 @@ def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None
     assert mapped.heatmap.shape == expected.grid_shape and expected.count > budget.count
     tiles = {s.name: s for s in mapped.signals}["clip-probe"]
     assert [e.value for e in tiles.evidence if e.field == "heatmap_tiles"] == [expected.count]
+    assert tiles.details["tile_grid"] == list(expected.grid_shape)
+    assert tiles.details["weight"] == 0.0 and tiles.details["fused"] is False
     assert len(set(np.round(mapped.heatmap.ravel(), 6))) > 1
     # The map is the tile head's own calibrated p_ai per tile, not the fused score.
     crops, _ = extract_tiles(pixels, tile=224, max_tiles=HEATMAP_MAX_TILES)
@@ -154,12 +162,22 @@ def test_fused_weights_are_non_negative_and_reported() -> None:
             continue
         assert (model.fusion.coef_ >= 0).all(), profile
         pixels = np.random.default_rng(5).integers(0, 256, (300, 400, 3), dtype=np.uint8)
-        for i, sig in enumerate(model.predict_pixels(pixels).signals):
-            if i < len(model.profile.heads):
-                assert sig.details["weight"] == round(float(model.fusion.coef_[i]), 4)
-                assert sig.details["fused"] is (sig.details["weight"] > 0)
-            else:
-                assert "weight" not in sig.details and sig.details["fused"] is False
+        names = [h.name for h in model.heads]
+        for heatmap in (False, True):
+            signals = model.predict_pixels(pixels, heatmap=heatmap).signals
+            for sig in signals:
+                i = names.index(sig.name)
+                if i < len(model.profile.heads):
+                    assert sig.details["weight"] == round(float(model.fusion.coef_[i]), 4)
+                    assert sig.details["fused"] is (sig.details["weight"] > 0)
+                else:
+                    assert "weight" not in sig.details and sig.details["fused"] is False
+            # Without a heatmap, exactly the heads with a non-zero weight (and the evidence-only
+            # heads) are run.
+            if not heatmap:
+                ran = {s.name for s in signals}
+                zero = {n for n, w in zip(names, model.fusion.coef_, strict=False) if w == 0}
+                assert ran == set(names) - zero, profile
 
 
 @pytest.mark.shared

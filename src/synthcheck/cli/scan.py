@@ -195,7 +195,7 @@ def scan(
         None,
         "--heatmaps",
         help="Write a heatmap overlay PNG per image into this folder. The heatmap scores up to 48 "
-        "native-resolution tiles per image (with thorough about 4.5 s more per 1 MP image); the "
+        "native-resolution tiles per image (with thorough about 5 s more per 1 MP image); the "
         "verdicts are the same as without it.",
         show_default=False,
     ),

@@ -6,11 +6,13 @@
 ``thorough``  CLIP ViT-B/16 probes on the CLS token after layer 8 (the backbone runs 8 of its 12
               layers) of ``THOROUGH_MAX_TILES`` central 224-px tile at native resolution
               (``clip-probe``) and of the whole image seen at 224 px (``clip-global``), fused;
-              the artifact signal is reported as evidence.
+              the artifact signal on native-resolution tiles is reported as evidence.
 ``auto``      ``thorough`` when the CLIP backbone is installed, else ``fast`` (with a note).
 
 Fusion weights are non-negative; fitted on the dev pool, ``clip-probe`` gets weight 0, so
-``thorough``'s p_ai is ``clip-global``'s and the native tile is reported as evidence.
+``thorough``'s p_ai is ``clip-global``'s. A head with weight 0 is not run for the verdict (it
+would cost ``thorough`` half its time and cannot move p_ai), so ``clip-probe`` runs only for a
+heatmap and is then reported from the heatmap's tiles.
 
 Heatmaps are drawn only on request: the calibrated p_ai of up to ``HEATMAP_MAX_TILES`` native
 tiles of the fused head with the smallest tiles (``clip-probe`` for ``thorough``, artifacts for
