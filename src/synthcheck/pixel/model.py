@@ -60,8 +60,7 @@ class PixelResult:
     signals: list[SignalResult]
     heatmap: NDArray[np.float64] | None = None
     notes: list[str] = field(default_factory=list)
-    #: Seconds per stage (tiling, features and probe), for benchmarks: one per head, or one per
-    #: backbone pass its heads share (named "head + head").
+    #: Seconds spent per head (tiling, features and probe), for benchmarks.
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -202,36 +201,13 @@ class DefaultPixelModel:
         self, pixels: NDArray[np.uint8], run: Sequence[int]
     ) -> tuple[dict[int, _HeadOutput], dict[str, float]]:
         """The heads at indices ``run`` on ``pixels`` at the profile's budgets, and the seconds
-        per stage.
-
-        Heads on the same backbone share one batched pass (their crops stacked; two 224-px CLIP
-        crops in one batch took 1-3% less than two passes on 2 cores)."""
+        each took."""
         outs: dict[int, _HeadOutput] = {}
         timings: dict[str, float] = {}
-        by_backbone: dict[str, list[int]] = {}
         for i in run:
-            head = self.heads[i]
-            if head.name == "artifacts":
-                start = time.perf_counter()
-                outs[i] = self._run(head, pixels)
-                timings[head.name] = time.perf_counter() - start
-            else:
-                by_backbone.setdefault(HEAD_BACKBONE[head.name], []).append(i)
-        for name, members in by_backbone.items():
             start = time.perf_counter()
-            views = [
-                self._backbone_view(self.heads[i], pixels, self.profile.backbone_tiles)
-                for i in members
-            ]
-            got = self.backbones[name].features(np.concatenate([c for c, _ in views]))
-            offset = 0
-            for i, (crops, plan) in zip(members, views, strict=True):
-                rows = slice(offset, offset + len(crops))
-                offset += len(crops)
-                part = {f: v[rows] for f, v in got.items()}
-                outs[i] = self._backbone_output(self.heads[i], part, plan)
-            stage = " + ".join(self.heads[i].name for i in members)
-            timings[stage] = time.perf_counter() - start
+            outs[i] = self._run(self.heads[i], pixels)
+            timings[self.heads[i].name] = time.perf_counter() - start
         return outs, timings
 
     def _artifacts(self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int) -> _HeadOutput:
