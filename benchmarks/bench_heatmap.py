@@ -4,7 +4,7 @@ Each composite is a large camera photo from ``../shared/data/fixtures`` (``exif_
 short side of at least 800 px) with one generated dev image (``../shared/data/dev``, at least 384
 px, pasted at native size at a seeded random position), re-encoded as JPEG q90 so that both parts
 share the last compression. The default model draws the heatmap on request
-(``predict_pixels(..., heatmap=True)``: up to ``HEATMAP_MAX_TILES`` native 224-px tiles). Printed:
+(``predict_pixels(..., heatmap=True)``: up to ``--tiles`` native 224-px tiles). Printed:
 
 * coverage: composites where at least one heatmap tile lies at least half inside the pasted
   region (large images are covered by thinned tiles, so a region can fall between them);
@@ -16,7 +16,8 @@ share the last compression. The default model draws the heatmap on request
 
     python benchmarks/bench_heatmap.py [--per-host 8] [--profile thorough] [--tiles 16]
 
-``--tiles`` overrides ``HEATMAP_MAX_TILES`` (exploration: coverage against cost).
+``--tiles`` is the model's ``heatmap_tiles`` budget (default ``HEATMAP_MAX_TILES``, 48), the
+same as ``scan --heatmap-tiles``: coverage against cost.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ sys.path.insert(0, str(REPO / "src"))
 
 from synthcheck.intake.decode import load_image  # noqa: E402
 from synthcheck.pixel import create_pixel_model  # noqa: E402
-from synthcheck.pixel import model as pixel_model  # noqa: E402
 from synthcheck.pixel.profiles import HEATMAP_MAX_TILES  # noqa: E402
 from synthcheck.pixel.tiling import plan_tiles  # noqa: E402
 
@@ -83,7 +83,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tiles", type=int, default=HEATMAP_MAX_TILES, help="heatmap tile budget")
     args = ap.parse_args(argv)
-    pixel_model.HEATMAP_MAX_TILES = args.tiles  # read at call time by the model's heatmap
     fixtures, dev = args.data / "fixtures", args.data / "dev"
     if not (fixtures / "manifest.csv").is_file() or not (dev / "manifest.csv").is_file():
         print(f"needs {fixtures} and {dev} (../shared/data)", file=sys.stderr)
@@ -100,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         if r["label"] == "fake" and min(int(r["width"]), int(r["height"])) >= MIN_PASTE_SIDE
     ]
     rng = np.random.default_rng(args.seed)
-    model = create_pixel_model(args.profile)
+    model = create_pixel_model(args.profile, heatmap_tiles=args.tiles)
     print(
         f"model {model.name}, heatmap of up to {args.tiles} tiles: {len(hosts)} host photos x "
         f"{args.per_host} composites, "

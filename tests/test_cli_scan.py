@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -330,6 +331,47 @@ def test_heatmaps_written_and_embedded(tmp_path: Path) -> None:
         assert rows[name]["p_ai"] is not None
     assert rows["broken.jpg"]["heatmap"] is None
     assert report.read_text().count("data:image/png;base64,") == 3
+
+
+def test_heatmap_tiles_bound_the_heatmap_grid(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from synthcheck.errors import SynthcheckError
+    from synthcheck.pixel import create_pixel_model
+
+    try:
+        create_pixel_model("fast")
+    except SynthcheckError as exc:
+        pytest.skip(f"no pixel model here: {exc}")
+    big = tmp_path / "in" / "big.png"
+    big.parent.mkdir()
+    rng = np.random.default_rng(2)
+    Image.fromarray(rng.integers(0, 256, (900, 1200, 3), dtype=np.uint8)).save(big)
+    counts: dict[str, int] = {}
+    p_ai: dict[str, float] = {}
+    for tiles in ("2", "40"):
+        heat = tmp_path / f"heat{tiles}"
+        out = tmp_path / f"r{tiles}.jsonl"
+        args = ["scan", "--profile", "fast", "-w", "1", str(big), "--heatmaps", str(heat)]
+        result = CliRunner().invoke(app, [*args, "--heatmap-tiles", tiles, "-o", str(out)])
+        assert result.exit_code == 0, result.stderr
+        (row,) = jsonl(out.read_text())
+        assert Path(row["heatmap"]).is_file()
+        signal = next(s for s in row["signals"] if s["name"] == "artifacts")
+        (count,) = [e["value"] for e in signal["evidence"] if e["field"] == "heatmap_tiles"]
+        counts[tiles], p_ai[tiles] = count, row["p_ai"]
+    assert counts["2"] <= 2 < counts["40"] <= 40
+    assert p_ai["2"] == p_ai["40"]  # the budget shapes the map, never the verdict
+
+
+def test_heatmap_tiles_need_heatmaps_and_a_valid_count(tmp_path: Path) -> None:
+    result = run(str(tmp_path), "--heatmap-tiles", "8")
+    assert result.exit_code == 2
+    assert "--heatmap-tiles needs --heatmaps" in result.stderr
+    result = run(str(tmp_path), "--heatmaps", str(tmp_path), "--heatmap-tiles", "0")
+    assert result.exit_code == 2 and "--heatmap-tiles" in result.stderr
+    with pytest.raises(ConfigError, match="heatmap_tiles must be between 1 and 1024"):
+        executor_module.ScanConfig(heatmap_tiles=2000)
 
 
 def test_readme_samples(tmp_path: Path) -> None:

@@ -154,6 +154,26 @@ def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None
     np.testing.assert_allclose(mapped.heatmap.ravel(), expected_p, rtol=1e-6)
 
 
+def test_heatmap_tile_budget_is_a_model_option() -> None:
+    pixels = np.random.default_rng(4).integers(0, 256, (1200, 1600, 3), dtype=np.uint8)
+    default = create_pixel_model("fast")
+    small = create_pixel_model("fast", heatmap_tiles=4)
+    assert default.heatmap_tiles == HEATMAP_MAX_TILES and small.heatmap_tiles == 4
+    wide = default.predict_pixels(pixels, heatmap=True)
+    narrow = small.predict_pixels(pixels, heatmap=True)
+    assert wide.heatmap is not None and narrow.heatmap is not None
+    assert narrow.heatmap.size <= 4 < wide.heatmap.size <= HEATMAP_MAX_TILES
+    assert narrow.p_ai == wide.p_ai  # the budget shapes the map, never the verdict
+    mapped = {s.name: s for s in narrow.signals}["artifacts"]
+    assert [e.value for e in mapped.evidence if e.field == "heatmap_tiles"] == [narrow.heatmap.size]
+
+
+@pytest.mark.parametrize("bad", [0, -3, 1025, 2.5, "8", True, None])
+def test_heatmap_tile_budget_is_checked(bad: object) -> None:
+    with pytest.raises(ConfigError, match="heatmap_tiles must be"):
+        create_pixel_model("fast", heatmap_tiles=bad)  # type: ignore[arg-type]
+
+
 def test_fused_weights_are_non_negative_and_reported() -> None:
     for profile in list_profiles():
         try:

@@ -29,6 +29,14 @@ def serve(
     max_upload_mb: int = typer.Option(50, help="Largest request body accepted, in MiB."),
     max_files: int = typer.Option(32, help="Most files accepted in one request."),
     workers: int = typer.Option(2, help="Images analysed concurrently."),
+    heatmap_tiles: int | None = typer.Option(
+        None,
+        "--heatmap-tiles",
+        min=1,
+        max=1024,
+        help="Native tiles each heatmap (detect?heatmap=true) scores; default 48.",
+        show_default=False,
+    ),
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs) and the web UI at http://HOST:PORT/."""
     import uvicorn
@@ -47,6 +55,7 @@ def serve(
             max_upload_bytes=max_upload_mb * 1024 * 1024,
             max_files=max_files,
             workers=workers,
+            heatmap_tiles=heatmap_tiles,
         )
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)

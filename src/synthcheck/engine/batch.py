@@ -97,6 +97,7 @@ def scan(
     timeout: float | None = None,
     max_memory_mb: int | None = None,
     heatmaps: str | os.PathLike[str] | None = None,
+    heatmap_tiles: int | None = None,
     all_files: bool = False,
     batch_size: int | None = None,
     stats: WalkStats | None = None,
@@ -107,7 +108,8 @@ def scan(
     model). ``workers`` > 1 uses a local process pool; ``cluster`` ("tcp://HOST:PORT") a Dask
     scheduler. ``timeout`` limits the seconds per file, ``max_memory_mb`` the resident memory of
     each worker process (a file that needs more is reported, the scan goes on); ``heatmaps``
-    names a folder for heatmap overlays. Files left out by the folder walk are counted in
+    names a folder for heatmap overlays, each scoring up to ``heatmap_tiles`` native tiles
+    (default 48). Files left out by the folder walk are counted in
     ``stats`` when given. A missing path raises :class:`~synthcheck.errors.ConfigError` before
     anything is scanned; a bad file gives a result with verdict "error".
 
@@ -122,6 +124,7 @@ def scan(
         max_pixels=max_pixels,
         timeout=timeout,
         heatmaps_dir=None if heatmaps is None else os.fspath(heatmaps),
+        heatmap_tiles=heatmap_tiles,
         max_memory_mb=max_memory_mb,
     )
     executor = make_executor(config, workers=workers, cluster=cluster)

@@ -20,14 +20,16 @@ __all__ = ["PROFILES", "build_detector", "create_pixel_model_for"]
 PROFILES = ("auto", "fast", "thorough", "provenance")
 
 
-def create_pixel_model_for(profile: str) -> PixelModel | None:
-    """The pixel model of ``profile`` (None for "provenance")."""
+def create_pixel_model_for(profile: str, *, heatmap_tiles: int | None = None) -> PixelModel | None:
+    """The pixel model of ``profile`` (None for "provenance"); ``heatmap_tiles`` bounds the tiles
+    its heatmaps score (None: the model's default)."""
     if profile == "provenance":
         return None
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     pixel = importlib.import_module("synthcheck.pixel")
-    model: PixelModel = pixel.create_pixel_model(profile)
+    options = {} if heatmap_tiles is None else {"heatmap_tiles": heatmap_tiles}
+    model: PixelModel = pixel.create_pixel_model(profile, **options)
     return model
 
 
@@ -38,9 +40,11 @@ def build_detector(
     thresholds: Thresholds | None = None,
     signals: Sequence[str] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    heatmap_tiles: int | None = None,
 ) -> Detector:
     """A ready detector. ``calibration`` names a stored calibration profile whose thresholds
-    replace the defaults (``thresholds`` overrides both)."""
+    replace the defaults (``thresholds`` overrides both); ``heatmap_tiles`` is the pixel model's
+    heatmap tile budget (None: its default)."""
     chosen = thresholds or DEFAULT_THRESHOLDS
     if calibration is not None and thresholds is None:
         from synthcheck.evaluation.calibration import load_profile
@@ -48,7 +52,7 @@ def build_detector(
         chosen = load_profile(calibration).thresholds
     return Detector(
         signals=signals,
-        pixel_model=create_pixel_model_for(profile),
+        pixel_model=create_pixel_model_for(profile, heatmap_tiles=heatmap_tiles),
         thresholds=chosen,
         max_pixels=max_pixels,
     )

@@ -63,6 +63,9 @@ class ScanConfig:
     max_pixels: int = DEFAULT_MAX_PIXELS
     timeout: float | None = None
     heatmaps_dir: str | None = None
+    #: Native tiles each heatmap scores (None: the pixel model's default); verdicts never
+    #: depend on it.
+    heatmap_tiles: int | None = None
     #: Resident-memory cap per worker process in MiB (None: no cap). A worker that goes over it
     #: is ended and the file it was scanning is reported; the scan goes on in a fresh worker.
     max_memory_mb: int | None = None
@@ -77,10 +80,17 @@ class ScanConfig:
             )
         if self.max_pixels < 1:
             raise ConfigError(f"max_pixels must be at least 1, got {self.max_pixels}")
+        if self.heatmap_tiles is not None:
+            from synthcheck.pixel.profiles import check_heatmap_tiles
+
+            check_heatmap_tiles(self.heatmap_tiles)
 
     def build(self) -> Detector:
         return build_detector(
-            self.profile, calibration=self.calibration, max_pixels=self.max_pixels
+            self.profile,
+            calibration=self.calibration,
+            max_pixels=self.max_pixels,
+            heatmap_tiles=self.heatmap_tiles,
         )
 
 

@@ -30,6 +30,7 @@ from synthcheck.pixel.profiles import (
     HEATMAP_MAX_TILES,
     PROFILES,
     Profile,
+    check_heatmap_tiles,
 )
 from synthcheck.pixel.tiling import TilePlan, extract_tiles, global_view
 from synthcheck.results import Evidence, SignalResult, SignalVerdict
@@ -100,7 +101,8 @@ class DefaultPixelModel:
     """Pixel detector of one profile, loaded from a model directory (default: the shipped one).
 
     ``predict(image)`` returns a :class:`PixelResult`: the fused calibrated ``p_ai``, one
-    :class:`SignalResult` per head (kind "pixel") and the heatmap grid of per-tile p_ai.
+    :class:`SignalResult` per head (kind "pixel") and, on request, the heatmap grid of per-tile
+    p_ai over up to ``heatmap_tiles`` native tiles (default :data:`HEATMAP_MAX_TILES`).
     """
 
     def __init__(
@@ -110,7 +112,9 @@ class DefaultPixelModel:
         model_dir: Path | None = None,
         backbones: dict[str, _Backbone] | None = None,
         notes: Sequence[str] = (),
+        heatmap_tiles: int = HEATMAP_MAX_TILES,
     ) -> None:
+        self.heatmap_tiles = check_heatmap_tiles(heatmap_tiles)
         if profile not in PROFILES:
             raise ConfigError(
                 f"unknown pixel profile {profile!r}; choose one of auto, {', '.join(PROFILES)}"
@@ -309,11 +313,7 @@ class DefaultPixelModel:
                 )
             )
         n = out.plan.count
-        where = (
-            "on the whole image"
-            if whole
-            else f"on {'one native tile' if n == 1 else f'{n} native tiles'}"
-        )
+        where = "on the whole image" if whole else f"on {n} native tile{'' if n == 1 else 's'}"
         summary = {
             "ai": "pixels look generated",
             "real": "pixels look camera-made",
@@ -354,7 +354,7 @@ class DefaultPixelModel:
 
         The verdict always comes from the profile's tile budget, and only from heads whose fusion
         weight is not 0: a head with weight 0 is not run for it. ``heatmap`` adds the heatmap
-        grid: the calibrated p_ai of each of up to :data:`HEATMAP_MAX_TILES` native-resolution
+        grid: the calibrated p_ai of each of up to ``heatmap_tiles`` native-resolution
         tiles of the fused head with the smallest tiles, one more backbone pass per tile (for
         ``thorough``, an 8-layer CLIP pass each). That head is then reported as a signal too,
         from those tiles when the verdict did not run it.
@@ -431,7 +431,7 @@ class DefaultPixelModel:
         tiled = [i for i, h in enumerate(fused) if h.name not in GLOBAL_VIEW_HEADS]
         # Every profile fuses a native-resolution head; the one with the smallest tiles draws.
         k = min(tiled, key=lambda i: self._tile_size(self.heads[i]))
-        return k, self._run(self.heads[k], pixels, max_tiles=HEATMAP_MAX_TILES)
+        return k, self._run(self.heads[k], pixels, max_tiles=self.heatmap_tiles)
 
     def _tile_size(self, head: _Head) -> int:
         if head.name == "artifacts":
@@ -444,19 +444,24 @@ def _tiles(n: int) -> str:
 
 
 def create_pixel_model(
-    profile: str = "auto", *, model_dir: Path | None = None
+    profile: str = "auto",
+    *,
+    model_dir: Path | None = None,
+    heatmap_tiles: int = HEATMAP_MAX_TILES,
 ) -> DefaultPixelModel:
-    """The default pixel detector for ``profile`` ("auto", "fast" or "thorough").
+    """The default pixel detector for ``profile`` ("auto", "fast" or "thorough"); its heatmaps
+    score up to ``heatmap_tiles`` native tiles (1 to 1,024; the verdict never depends on it).
 
     "auto" is "thorough" when the CLIP backbone is installed and matches the trained head, and
     "fast" otherwise (the fallback and its reason are added to the signal's evidence).
     "thorough" without CLIP raises :class:`~synthcheck.errors.BackboneNotInstalledError`, whose
     message carries the install command.
     """
+    tiles = check_heatmap_tiles(heatmap_tiles)
     if profile == "auto":
         try:
-            return DefaultPixelModel("thorough", model_dir=model_dir)
+            return DefaultPixelModel("thorough", model_dir=model_dir, heatmap_tiles=tiles)
         except (BackboneError, ModelError) as exc:
             note = f"profile auto fell back to fast: {exc}"
-            return DefaultPixelModel("fast", model_dir=model_dir, notes=[note])
-    return DefaultPixelModel(profile, model_dir=model_dir)
+            return DefaultPixelModel("fast", model_dir=model_dir, notes=[note], heatmap_tiles=tiles)
+    return DefaultPixelModel(profile, model_dir=model_dir, heatmap_tiles=tiles)

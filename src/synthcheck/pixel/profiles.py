@@ -15,8 +15,9 @@ would cost ``thorough`` half its time and cannot move p_ai), so ``clip-probe`` r
 heatmap and is then reported from the heatmap's tiles.
 
 Heatmaps are drawn only on request: the calibrated p_ai of up to ``HEATMAP_MAX_TILES`` native
-tiles of the fused head with the smallest tiles (``clip-probe`` for ``thorough``, artifacts for
-``fast``); the verdict always comes from the budgets above.
+tiles (the model's ``heatmap_tiles`` budget, 1 to ``HEATMAP_TILES_LIMIT``) of the fused head
+with the smallest tiles (``clip-probe`` for ``thorough``, artifacts for ``fast``); the verdict
+always comes from the budgets above.
 
 Choices were made by leave-one-generator-out on the dev pool (``benchmarks/bench_logo.py``),
 mean AUC clean / JPEG q60 / 0.5x. The shipped ``thorough`` fusion scores 0.984 / 0.980 / 0.974.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from synthcheck.errors import ConfigError
 from synthcheck.pixel.artifacts import artifact_feature_names
 from synthcheck.pixel.fitting import HeadSpec
 
@@ -37,11 +39,13 @@ __all__ = [
     "GLOBAL_VIEW_HEADS",
     "HEAD_SPECS",
     "HEATMAP_MAX_TILES",
+    "HEATMAP_TILES_LIMIT",
     "PROFILES",
     "PROFILE_EXTRA_HEADS",
     "PROFILE_HEADS",
     "THOROUGH_MAX_TILES",
     "Profile",
+    "check_heatmap_tiles",
 ]
 
 #: A feature block named ``<backbone>-global`` holds the backbone's features of the whole-image
@@ -99,6 +103,19 @@ THOROUGH_MAX_TILES = 1
 #: with a pasted generated image (benchmarks/bench_heatmap.py), 16 tiles reached the pasted
 #: region in 8 of 48 composites and 48 tiles in 25, whose hottest tile was inside it in 21.
 HEATMAP_MAX_TILES = 48
+#: The largest heatmap budget accepted: with thorough each tile is one CLIP pass (about 0.1 s on 2
+#: cores), so 1,024 tiles (a 30 MP image covered) already cost minutes per image.
+HEATMAP_TILES_LIMIT = 1024
+
+
+def check_heatmap_tiles(value: object) -> int:
+    """``value`` as a heatmap tile budget, or :class:`~synthcheck.errors.ConfigError`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"heatmap_tiles must be an integer, got {value!r}")
+    if not 1 <= value <= HEATMAP_TILES_LIMIT:
+        raise ConfigError(f"heatmap_tiles must be between 1 and {HEATMAP_TILES_LIMIT}, got {value}")
+    return value
+
 
 #: Native tiles per view that each backbone's heads score at run time and therefore train on:
 #: the first this many of the tiles cached per view (the training cache holds up to 2 CLIP tiles).

@@ -40,6 +40,8 @@ class ServiceSettings:
     calibration: str | None = None
     workers: int = 2
     cors_origins: tuple[str, ...] = ()
+    #: Native tiles each heatmap scores (None: the pixel model's default, 48).
+    heatmap_tiles: int | None = None
     #: Home folder for projects and calibration profiles (None: the default, see synthcheck.home).
     home: str | None = None
 
@@ -52,6 +54,10 @@ class ServiceSettings:
             raise ConfigError(f"max_files must be positive, got {self.max_files}")
         if self.workers <= 0:
             raise ConfigError(f"workers must be positive, got {self.workers}")
+        if self.heatmap_tiles is not None:
+            from synthcheck.pixel.profiles import check_heatmap_tiles
+
+            check_heatmap_tiles(self.heatmap_tiles)
         if self.token is not None and len(self.token) < 16:
             raise ConfigError("token must be at least 16 characters long")
         if not is_loopback(self.host) and self.token is None and not self.insecure:

@@ -56,6 +56,7 @@ class ServiceState:
                     self.settings.profile,
                     calibration=self.settings.calibration,
                     max_pixels=self.settings.max_pixels,
+                    heatmap_tiles=self.settings.heatmap_tiles,
                 )
             return self._detector
 
