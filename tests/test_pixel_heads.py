@@ -100,6 +100,21 @@ def test_fusion_weights_are_non_negative_unless_asked() -> None:
     assert StackedFusion.from_dict(legacy).positive is False
 
 
+def test_fusion_fit_that_stops_short_of_the_optimum_is_refused() -> None:
+    from synthcheck.pixel.heads import _nonnegative_logistic
+
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 2, 2000)
+    z = np.stack([3.0 * y + rng.normal(size=2000), y + rng.normal(size=2000)], axis=1)
+    w, _ = _nonnegative_logistic(z, y, 1.0)
+    assert (w > 0).all()
+    with pytest.raises(ModelError, match=r"did not converge.*projected gradient"):
+        _nonnegative_logistic(z, y, 1.0, max_iter=1)
+    bad = np.where(z > 4, np.inf, z)
+    with pytest.raises(ConfigError, match=r"NaN or infinite values in \d+ rows \(first: row"):
+        StackedFusion(["a", "b"]).fit(bad, y)
+
+
 def test_tpr_at_fpr() -> None:
     y = np.array([0] * 100 + [1] * 10)
     s = np.concatenate([np.arange(100) / 100, np.full(10, 2.0)])

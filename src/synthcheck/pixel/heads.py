@@ -41,6 +41,11 @@ def _check_xy(x: NDArray[Any], y: NDArray[Any]) -> tuple[FloatArray, NDArray[np.
         )
     if set(np.unique(ya).tolist()) != {0, 1}:
         raise ConfigError("y must contain both classes, 0 (real) and 1 (generated)")
+    if not np.isfinite(xa).all():
+        rows = np.flatnonzero(~np.isfinite(xa).all(axis=1))
+        raise ConfigError(
+            f"X holds NaN or infinite values in {len(rows)} rows (first: row {int(rows[0])})"
+        )
     return xa, ya
 
 
@@ -203,9 +208,16 @@ def _nonnegative_logistic(
     Z: NDArray[np.float64],  # noqa: N803
     y: NDArray[Any],
     C: float,  # noqa: N803
+    *,
+    max_iter: int = 1000,
 ) -> tuple[FloatArray, float]:
     """L2-regularised logistic regression (sklearn's objective: C x log-loss + |w|^2 / 2) with
-    ``w >= 0`` and a free intercept, by L-BFGS-B."""
+    ``w >= 0`` and a free intercept, by L-BFGS-B.
+
+    The result is accepted when it satisfies the optimality (KKT) conditions, whatever the
+    optimizer's own status: L-BFGS-B often ends on a failed line search at the optimum, and
+    can also stop early (``max_iter``) far from it, which must not ship as a model.
+    """
     from scipy.optimize import minimize
 
     sign = np.where(np.asarray(y) == 1, 1.0, -1.0)
@@ -221,9 +233,21 @@ def _nonnegative_logistic(
 
     start = np.concatenate([np.full(k, 1.0 / k), [0.0]])
     bounds = [(0.0, None)] * k + [(None, None)]
-    res = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
-    if not res.success and not np.isfinite(res.fun):
-        raise ModelError(f"fusion fit did not converge: {res.message}")
+    res = minimize(
+        loss, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": max_iter}
+    )
+    value, grad = loss(res.x)
+    # Projected gradient: at the bound w_i = 0 a positive gradient (the loss wants w_i < 0) is
+    # optimal, so only the part pointing into the feasible set counts.
+    at_bound = np.concatenate([res.x[:k] <= 0.0, [False]])
+    projected = np.where(at_bound, np.minimum(grad, 0.0), grad)
+    tolerance = 1e-4 * max(1.0, C * len(sign))
+    if not np.isfinite(value) or float(np.abs(projected).max()) > tolerance:
+        raise ModelError(
+            f"fusion fit did not converge ({res.message}; largest projected gradient "
+            f"{float(np.abs(projected).max()):.3g} > {tolerance:.3g}): check the head scores "
+            "for NaN or huge values, or lower C"
+        )
     return np.asarray(res.x[:k], dtype=np.float64), float(res.x[k])
 
 
