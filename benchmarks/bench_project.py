@@ -49,6 +49,14 @@ EfficientNet-Lite0 (32-px images upsampled to 96 px in the graph, AdamW, one-cyc
 and 0.31; a 6-layer CNN trained from scratch on the native 32 x 32 pixels (20 epochs, 55 s)
 stays at chance (AUC 0.51). The frozen CLIP probe (0.949 / 0.925) remains the best head here.
 
+More DDPM samples help too slowly (2026-12-07): all 512 DDPM tiles of ``cifar32`` against 1,000
+CIFAR-10 photos, CLIP ``cls_l8`` + ``patch_mean_l6``, a fixed test set of 112 DDPM + 250 photos,
+balanced logistic regression, 5 random splits. Training on 50 / 100 / 200 / 400 DDPM images
+gives DDPM-against-photo AUC 0.846 / 0.897 / 0.920 / 0.934 (DDPM accuracy 0.41 / 0.64 / 0.77 /
+0.85 at real accuracy 0.96 / 0.92 / 0.90 / 0.88); the gain halves with each doubling. With 400,
+an RBF SVM (AUC 0.917-0.930) and an MLP (0.928) do no better. 97% per class needs a DDPM AUC
+near 0.995, which this backbone does not approach on any amount of data here.
+
 Usage: ``nice -n 10 python benchmarks/bench_project.py [--features efficientnet-lite0,artifacts]
 [--settings dev,cifar32] [--n 1000]``. Prints one table row per setting and a JSON line each.
 """
