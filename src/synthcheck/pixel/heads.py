@@ -41,8 +41,9 @@ def _check_xy(x: NDArray[Any], y: NDArray[Any]) -> tuple[FloatArray, NDArray[np.
         )
     if set(np.unique(ya).tolist()) != {0, 1}:
         raise ConfigError("y must contain both classes, 0 (real) and 1 (generated)")
-    if not np.isfinite(xa).all():
-        rows = np.flatnonzero(~np.isfinite(xa).all(axis=1))
+    finite = np.isfinite(xa).all(axis=1)
+    if not finite.all():
+        rows = np.flatnonzero(~finite)
         raise ConfigError(
             f"X holds NaN or infinite values in {len(rows)} rows (first: row {int(rows[0])})"
         )
@@ -236,7 +237,7 @@ def _nonnegative_logistic(
     res = minimize(
         loss, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": max_iter}
     )
-    value, grad = loss(res.x)
+    value, grad = float(res.fun), np.asarray(res.jac, dtype=np.float64)
     # Projected gradient: at the bound w_i = 0 a positive gradient (the loss wants w_i < 0) is
     # optimal, so only the part pointing into the feasible set counts.
     at_bound = np.concatenate([res.x[:k] <= 0.0, [False]])

@@ -197,22 +197,7 @@ class DefaultPixelModel:
         """``head`` on ``pixels``, on the profile's tile budget unless ``max_tiles`` is given."""
         if head.name == "artifacts":
             return self._artifacts(head, pixels, max_tiles or self.profile.artifact_tiles)
-        crops, plan = self._backbone_view(head, pixels, max_tiles or self.profile.backbone_tiles)
-        got = self.backbones[HEAD_BACKBONE[head.name]].features(crops)
-        return self._backbone_output(head, got, plan)
-
-    def _run_all(
-        self, pixels: NDArray[np.uint8], run: Sequence[int]
-    ) -> tuple[dict[int, _HeadOutput], dict[str, float]]:
-        """The heads at indices ``run`` on ``pixels`` at the profile's budgets, and the seconds
-        each took."""
-        outs: dict[int, _HeadOutput] = {}
-        timings: dict[str, float] = {}
-        for i in run:
-            start = time.perf_counter()
-            outs[i] = self._run(self.heads[i], pixels)
-            timings[self.heads[i].name] = time.perf_counter() - start
-        return outs, timings
+        return self._backbone_probe(head, pixels, max_tiles or self.profile.backbone_tiles)
 
     def _artifacts(self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int) -> _HeadOutput:
         groups, columns = self._artifact_columns(head)
@@ -246,20 +231,18 @@ class DefaultPixelModel:
         names = artifact_feature_names(groups)
         return groups, [names.index(c) for c in head.columns]
 
-    def _backbone_view(
+    def _backbone_probe(
         self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int
-    ) -> tuple[NDArray[np.uint8], TilePlan]:
-        """The crops ``head`` scores: the whole-image view or native-resolution tiles."""
-        size = self.backbones[HEAD_BACKBONE[head.name]].input_size
-        if head.name in GLOBAL_VIEW_HEADS:
-            return global_view(pixels, size=size)
-        return extract_tiles(pixels, tile=size, max_tiles=max_tiles)
-
-    def _backbone_output(
-        self, head: _Head, got: dict[str, NDArray[np.float32]], plan: TilePlan
     ) -> _HeadOutput:
-        """``head``'s logits and evidence from its crops' backbone features ``got``."""
+        """``head`` on its crops: the whole-image view or up to ``max_tiles`` native tiles."""
+        bb = self.backbones[HEAD_BACKBONE[head.name]]
         whole = head.name in GLOBAL_VIEW_HEADS
+        crops, plan = (
+            global_view(pixels, size=bb.input_size)
+            if whole
+            else extract_tiles(pixels, tile=bb.input_size, max_tiles=max_tiles)
+        )
+        got = bb.features(crops)
         try:
             x = np.concatenate([got[c] for c in head.columns], axis=1)
         except KeyError as exc:
@@ -369,7 +352,12 @@ class DefaultPixelModel:
         # thorough that is the native-tile CLIP pass, half the time); it is reported when a
         # heatmap is drawn, from the heatmap's tiles.
         run = [i for i, w in enumerate(weights) if w != 0.0]
-        outs, timings = self._run_all(pixels, run)
+        outs: dict[int, _HeadOutput] = {}
+        timings: dict[str, float] = {}
+        for i in run:
+            start = time.perf_counter()
+            outs[i] = self._run(self.heads[i], pixels)
+            timings[self.heads[i].name] = time.perf_counter() - start
         z = np.array([[outs[i].logit if i in outs else 0.0 for i in range(n_fused)]])
         p_ai = float(self.fusion.predict_proba(z)[0])
         weight = size_reliability(pixels.shape[0], pixels.shape[1])
@@ -457,11 +445,14 @@ def create_pixel_model(
     "thorough" without CLIP raises :class:`~synthcheck.errors.BackboneNotInstalledError`, whose
     message carries the install command.
     """
-    tiles = check_heatmap_tiles(heatmap_tiles)
+    # A bad heatmap_tiles raises ConfigError from the constructor before anything is loaded,
+    # so "auto" does not mistake it for a missing backbone.
     if profile == "auto":
         try:
-            return DefaultPixelModel("thorough", model_dir=model_dir, heatmap_tiles=tiles)
+            return DefaultPixelModel("thorough", model_dir=model_dir, heatmap_tiles=heatmap_tiles)
         except (BackboneError, ModelError) as exc:
             note = f"profile auto fell back to fast: {exc}"
-            return DefaultPixelModel("fast", model_dir=model_dir, notes=[note], heatmap_tiles=tiles)
-    return DefaultPixelModel(profile, model_dir=model_dir, heatmap_tiles=tiles)
+            return DefaultPixelModel(
+                "fast", model_dir=model_dir, notes=[note], heatmap_tiles=heatmap_tiles
+            )
+    return DefaultPixelModel(profile, model_dir=model_dir, heatmap_tiles=heatmap_tiles)
