@@ -24,18 +24,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from synthcheck.evaluation.metrics import auc_of  # noqa: E402
 from synthcheck.intake.decode import load_image  # noqa: E402
 from synthcheck.pixel import create_pixel_model  # noqa: E402
+from synthcheck.pixel.augment import jpeg  # noqa: E402
 from synthcheck.pixel.profiles import HEATMAP_MAX_TILES  # noqa: E402
 from synthcheck.pixel.tiling import plan_tiles  # noqa: E402
 
@@ -48,14 +48,6 @@ def _rows(manifest: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _jpeg(pixels: np.ndarray, quality: int = 90) -> np.ndarray:
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="JPEG", quality=quality)
-    buf.seek(0)
-    with Image.open(buf) as im:
-        return np.asarray(im.convert("RGB"))
-
-
 def _inside(box: tuple[int, int, int, int], region: tuple[int, int, int, int]) -> float:
     """Fraction of ``box`` (top, left, bottom, right) inside ``region``."""
     t, left, b, r = box
@@ -63,14 +55,6 @@ def _inside(box: tuple[int, int, int, int], region: tuple[int, int, int, int]) -
     h = max(0, min(b, rb) - max(t, rt))
     w = max(0, min(r, rr) - max(left, rl))
     return h * w / ((b - t) * (r - left))
-
-
-def _auc(pos: list[float], neg: list[float]) -> float:
-    if not pos or not neg:
-        return float("nan")
-    p, n = np.asarray(pos), np.asarray(neg)
-    greater = (p[:, None] > n[None, :]).sum() + 0.5 * (p[:, None] == n[None, :]).sum()
-    return float(greater / (len(p) * len(n)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             top, left = int(rng.integers(0, h - ph + 1)), int(rng.integers(0, w - pw + 1))
             pixels = host.copy()
             pixels[top : top + ph, left : left + pw] = paste[:ph, :pw]
-            result = model.predict_pixels(_jpeg(pixels), heatmap=True)
+            result = model.predict_pixels(jpeg(pixels, 90), heatmap=True)
             assert result.heatmap is not None
             composite_p.append(result.p_ai)
             values = result.heatmap.ravel()
@@ -147,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             f"pointing: hottest tile inside the paste in {hits}/{covered} covered composites "
             f"({hits / covered:.2f}; chance {np.mean(chance):.2f})"
         )
-    print(f"tile AUC, inside vs outside the paste: {_auc(pos, neg):.3f} ({len(pos)} / {len(neg)})")
+    tile_auc = auc_of(pos, neg) if pos and neg else float("nan")
+    print(f"tile AUC, inside vs outside the paste: {tile_auc:.3f} ({len(pos)} / {len(neg)})")
     print(
         f"p_ai: composites mean {np.mean(composite_p):.2f}, hosts alone mean {np.mean(host_p):.2f}"
     )
