@@ -92,7 +92,9 @@ def _best_of(fn: Callable[[str], object], text: str, repeats: int = 3) -> float:
     return best
 
 
-def _measure(parser: str, case: str, out: multiprocessing.queues.Queue[tuple[float, float]]) -> None:
+def _measure(
+    parser: str, case: str, out: multiprocessing.queues.Queue[tuple[float, float]]
+) -> None:
     fn = PARSERS[parser]
     out.put((_best_of(fn, BENIGN), _best_of(fn, HOSTILE[case])))
 

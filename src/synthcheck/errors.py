@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from os import PathLike, fspath
 
+from synthcheck._text import printable
+
 __all__ = [
     "BackboneError",
     "BackboneNotInstalledError",
@@ -57,8 +59,11 @@ class InputError(SynthcheckError):
 
     def __init__(self, path: str | PathLike[str], reason: str) -> None:
         self.path = fspath(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        # Reasons can quote damaged metadata (a chunk name, a tag): never let its control bytes
+        # reach a terminal. The path stays as given (results keep it reversibly); only the
+        # message shows it escaped.
+        self.reason = printable(reason)
+        super().__init__(f"{printable(self.path)}: {self.reason}")
 
 
 class FileUnreadableError(InputError):

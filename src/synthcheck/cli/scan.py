@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from synthcheck._text import printable
 from synthcheck.cli._common import (
     EXIT_FAILURES,
     EXIT_INTERRUPTED,
@@ -349,8 +350,8 @@ def scan(
                             writer.write(result)
                         if report_failures and result.error is not None:
                             live_console.print(
-                                f"[red]failed:[/] {escape(result.path)}: "
-                                f"{escape(result.error.message)}",
+                                f"[red]failed:[/] {escape(printable(result.path))}: "
+                                f"{escape(printable(result.error.message))}",
                                 highlight=False,
                             )
                         advance(1)
@@ -388,7 +389,8 @@ def _write_document(
         else:
             # Write beside the target and rename, so a report is never left half-written.
             tmp = output.with_name(f".{output.name}.tmp")
-            stream = stack.enter_context(tmp.open("w", encoding="utf-8"))
+            # JSON escapes undecodable file names itself; HTML shows them backslash-escaped.
+            stream = stack.enter_context(tmp.open("w", encoding="utf-8", errors="backslashreplace"))
         if out_format == "json":
             write_json(stream, _results(store), summary)
         else:
@@ -409,6 +411,8 @@ def _print_summary(summary: ScanSummary, stats: WalkStats, console: Console, qui
         shown = summary.errors[:10]
         console.print(f"{summary.n_errors} failed:", highlight=False)
         for path, code, message in shown:
-            console.print(f"  {path}: {code}: {message}", highlight=False, markup=False)
+            console.print(
+                f"  {printable(path)}: {code}: {printable(message)}", highlight=False, markup=False
+            )
         if summary.n_errors > len(shown):
             console.print(f"  ... and {summary.n_errors - len(shown)} more (see the output)")
