@@ -26,7 +26,7 @@ def _make(tmp_path: Path) -> list[str]:
     folder.mkdir()
     names = []
     for raw in RAW_NAMES:
-        target = os.path.join(os.fsencode(folder), raw)
+        target = os.fsencode(folder) + b"/" + raw
         make_png(os.fsdecode(target))
         names.append(os.fsdecode(target))
     return names

@@ -33,11 +33,11 @@ from synthcheck.cli._common import (
 from synthcheck.cli.app import app
 from synthcheck.engine.batch import default_batch_size, make_executor, scan_paths
 from synthcheck.engine.build import PROFILES
-from synthcheck.engine.executor import Executor, ScanConfig
+from synthcheck.engine.executor import DEFAULT_TIMEOUT_S, Executor, ScanConfig
 from synthcheck.engine.store import ResultStore
 from synthcheck.engine.walk import WalkStats, expand_paths, read_path_list
 from synthcheck.errors import BackboneError, ConfigError, ModelError
-from synthcheck.intake.decode import DEFAULT_MAX_PIXELS
+from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 from synthcheck.reports import FORMATS
 from synthcheck.reports.html import write_html
 from synthcheck.reports.summary import ScanSummary
@@ -215,13 +215,19 @@ def scan(
         min=1,
         help="Refuse images with more pixels (decompression-bomb guard).",
     ),
-    timeout: float | None = typer.Option(
-        None,
+    max_image_memory: int = typer.Option(
+        DEFAULT_MAX_IMAGE_BYTES // 2**20,
+        "--max-image-memory",
+        min=1,
+        help="MiB one image may need to decode and analyse, estimated from its header before "
+        "decoding; larger images are reported and the scan goes on.",
+    ),
+    timeout: float = typer.Option(
+        DEFAULT_TIMEOUT_S,
         "--timeout",
-        min=0.001,
-        help="Seconds allowed per file; slower files are reported "
-        "as timed out and the scan goes on.",
-        show_default=False,
+        min=0,
+        help="Seconds allowed per file; slower files are reported as timed out and the scan "
+        "goes on. 0: no limit.",
     ),
     max_memory: int | None = typer.Option(
         None,
@@ -260,7 +266,8 @@ def scan(
             profile=chosen_profile,
             calibration=calibration,
             max_pixels=max_pixels,
-            timeout=timeout,
+            max_image_mb=max_image_memory,
+            timeout=timeout or None,
             heatmaps_dir=None if heatmaps is None else str(heatmaps),
             heatmap_tiles=heatmap_tiles,
             max_memory_mb=max_memory,

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from synthcheck.engine.build import build_detector
 from synthcheck.engine.detector import Detector
 from synthcheck.errors import ConfigError, InputError, ScanTimeoutError
-from synthcheck.intake.decode import DEFAULT_MAX_PIXELS, load_image
+from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, load_image
 from synthcheck.results import ErrorInfo, ScanResult
 
 __all__ = [
@@ -45,6 +45,10 @@ __all__ = [
     "scan_batch",
     "scan_one",
 ]
+
+#: Seconds a file may take by default: no input under the pixel budget needs more, and a
+#: parser or decoder that hangs on a hostile file must not hold a batch forever.
+DEFAULT_TIMEOUT_S = 60.0
 
 #: Extra seconds past ``timeout`` before a process-pool worker is ended by the hard limit.
 HARD_LIMIT_GRACE = 5.0
@@ -61,7 +65,10 @@ class ScanConfig:
     profile: str = "auto"
     calibration: str | None = None
     max_pixels: int = DEFAULT_MAX_PIXELS
-    timeout: float | None = None
+    #: Memory budget for one image's decode and analysis, checked on the header (MiB).
+    max_image_mb: int = DEFAULT_MAX_IMAGE_BYTES // 2**20
+    #: Seconds per file (None: no limit).
+    timeout: float | None = DEFAULT_TIMEOUT_S
     heatmaps_dir: str | None = None
     #: Native tiles each heatmap scores (None: the pixel model's default); verdicts never
     #: depend on it.
@@ -80,6 +87,8 @@ class ScanConfig:
             )
         if self.max_pixels < 1:
             raise ConfigError(f"max_pixels must be at least 1, got {self.max_pixels}")
+        if self.max_image_mb < 1:
+            raise ConfigError(f"max_image_mb must be at least 1, got {self.max_image_mb}")
         if self.heatmap_tiles is not None:
             from synthcheck.pixel.profiles import check_heatmap_tiles
 
@@ -90,6 +99,7 @@ class ScanConfig:
             self.profile,
             calibration=self.calibration,
             max_pixels=self.max_pixels,
+            max_image_bytes=self.max_image_mb * 2**20,
             heatmap_tiles=self.heatmap_tiles,
         )
 
@@ -179,7 +189,9 @@ def scan_one(detector: Detector, path: str, config: ScanConfig) -> ScanResult:
         try:
             deadline.arm()
             try:
-                image = load_image(path, max_pixels=detector.max_pixels)
+                image = load_image(
+                    path, max_pixels=detector.max_pixels, max_bytes=detector.max_image_bytes
+                )
             except InputError as exc:
                 if isinstance(exc, ScanTimeoutError):
                     raise
