@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from synthcheck.errors import DataError, ProjectError, SynthcheckError
+from synthcheck.errors import DataError, ProjectNotFoundError, SynthcheckError
 from synthcheck.service.state import ServiceState
 from synthcheck.service.uploads import received_uploads
 
@@ -53,10 +53,9 @@ async def _run(request: Request, fn: Callable[[], T]) -> T:
     """Run blocking project work in a worker thread, mapping errors to HTTP statuses."""
     try:
         return await anyio.to_thread.run_sync(fn, limiter=request.app.state.limiter)
-    except ProjectError as exc:
-        status = 404 if "no project" in str(exc) or "unknown project" in str(exc) else 400
-        raise HTTPException(status, str(exc)) from None
-    except (DataError, SynthcheckError) as exc:
+    except ProjectNotFoundError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except SynthcheckError as exc:  # ProjectError, DataError, ConfigError, ...
         raise HTTPException(400, str(exc)) from None
 
 
@@ -221,7 +220,7 @@ async def thumbnail(
         with _open(name, home) as p:
             rows = [r for r in p.images() if r.sha256 == sha256]
             if not rows:
-                raise ProjectError(f"no image {sha256[:12]} in project {name!r}")
+                raise ProjectNotFoundError(f"no image {sha256[:12]} in project {name!r}")
             source = rows[0].blob or rows[0].path
         if not Path(source).is_file():
             raise DataError(f"the file of image {sha256[:12]} is no longer at {source}")
