@@ -116,13 +116,14 @@ def test_non_loopback_bind_needs_token_or_insecure() -> None:
         ServiceSettings(token="short")
 
 
-def test_heatmap_tile_budget_reaches_the_service_detector() -> None:
+def test_heatmap_tile_budget_reaches_the_service_workers() -> None:
     from synthcheck.service.state import ServiceState
 
     with pytest.raises(ConfigError, match="heatmap_tiles must be between 1 and 1024"):
         ServiceSettings(heatmap_tiles=0)
     state = ServiceState(ServiceSettings(profile="fast", heatmap_tiles=5))
-    assert getattr(state.detector.pixel_model, "heatmap_tiles", None) == 5
+    config = state.analysis.config  # type: ignore[attr-defined]
+    assert getattr(config.build().pixel_model, "heatmap_tiles", None) == 5
 
 
 def test_ui_is_served_without_external_references(client: TestClient) -> None:

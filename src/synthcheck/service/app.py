@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
@@ -15,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from synthcheck.engine.detector import Detector
 from synthcheck.errors import SynthcheckError
 from synthcheck.service import detect, meta, projects
+from synthcheck.service.analysis import Analysis
 from synthcheck.service.auth import check_token
 from synthcheck.service.limits import BodySizeLimit
 from synthcheck.service.settings import ServiceSettings
@@ -24,19 +27,37 @@ __all__ = ["create_app"]
 
 
 def create_app(
-    settings: ServiceSettings | None = None, *, detector: Detector | None = None
+    settings: ServiceSettings | None = None,
+    *,
+    detector: Detector | None = None,
+    analysis: Analysis | None = None,
 ) -> FastAPI:
-    """Build the app. ``detector`` replaces the one built from ``settings`` (tests, embedding)."""
+    """Build the app. Uploads are analysed in worker processes built from ``settings`` (per-file
+    time limit and memory cap); ``detector`` instead runs that object in this process (tests,
+    embedding; no limits), ``analysis`` replaces both (see service.analysis)."""
     settings = settings or ServiceSettings()
+    state = ServiceState(settings, detector, analysis=analysis)
 
     async def auth(request: Request) -> None:
         check_token(request, settings.token)
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Warm the workers in the background: the server answers (health) while models load.
+        async with anyio.create_task_group() as group:
+            group.start_soon(state.analysis.start)
+            try:
+                yield
+            finally:
+                group.cancel_scope.cancel()
+        await anyio.to_thread.run_sync(state.analysis.close)
+
     app = FastAPI(
         title="synthcheck",
         summary="Local AI-generated image detection",
+        lifespan=lifespan,
     )
-    app.state.synthcheck = ServiceState(settings, detector)
+    app.state.synthcheck = state
     app.state.limiter = anyio.CapacityLimiter(settings.workers)
     # Headroom over the file cap for multipart framing and form fields.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 1024 * 1024)
