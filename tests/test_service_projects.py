@@ -25,7 +25,7 @@ def _png(kind: str, seed: int) -> bytes:
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
     settings = ServiceSettings(home=str(tmp_path / "home"), max_files=20)
-    return TestClient(create_app(settings, detector=Detector()))
+    return TestClient(create_app(settings, detector=Detector()), base_url="http://localhost")
 
 
 def _upload(client: TestClient, name: str, kind: str, seeds: range, label: str | None) -> dict:

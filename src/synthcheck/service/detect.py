@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from synthcheck.results import ErrorInfo, ScanResult
+from synthcheck.service.escape import escape_controls
 from synthcheck.service.state import ServiceState
 from synthcheck.service.uploads import SavedUpload, received_uploads
 
@@ -31,7 +32,8 @@ def _for_client(
         message = result.error.message.replace(str(upload.path), upload.name)
         if not message.startswith(upload.name):
             message = f"{upload.name}: {message}"
-        result.error = ErrorInfo(result.error.type, message)
+        # Decoder messages can quote bytes of the file (damaged chunk names): escaped.
+        result.error = ErrorInfo(result.error.type, escape_controls(message))
     out = result.to_dict()
     out["heatmap_url"] = None
     if png is not None and result.sha256:
