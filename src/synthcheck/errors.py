@@ -16,6 +16,7 @@ Every error synthcheck raises on purpose derives from :class:`SynthcheckError`::
     ├── ModelError                 a detector / head file is missing, corrupt or incompatible
     ├── ConfigError                an invalid parameter or option value (also a ValueError)
     ├── ProjectError               train-your-own projects: unknown project, bad label, ...
+    │   └── ProjectNotFoundError   no project, image or model version by that name (HTTP 404)
     └── DataError                  a data set unfit for training or evaluation (also a ValueError)
 
 Each error has a stable ``code`` (used in the JSONL ``error.type`` field) and a plain-words message.
@@ -39,6 +40,7 @@ __all__ = [
     "ModelError",
     "NotAnImageError",
     "ProjectError",
+    "ProjectNotFoundError",
     "ScanTimeoutError",
     "SynthcheckError",
     "TruncatedImageError",
@@ -119,6 +121,14 @@ class ConfigError(SynthcheckError, ValueError):
 
 class ProjectError(SynthcheckError):
     code = "project_error"
+
+
+class ProjectNotFoundError(ProjectError):
+    """The project, image or model version asked for does not exist. A class of its own so that
+    front ends (the HTTP API's 404) can tell it from other project errors without reading the
+    message, which quotes user-chosen names."""
+
+    code = "not_found"
 
 
 class DataError(SynthcheckError, ValueError):

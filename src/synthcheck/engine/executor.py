@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
@@ -291,11 +291,24 @@ def _init_worker(config: ScanConfig) -> None:
     _cached_detector(config)
 
 
-def _scan_batch_in_worker(paths: Sequence[str]) -> list[ScanResult]:
+def _worker_detector_name() -> str:
     config = _WORKER_CONFIG
     if config is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("process-pool worker used before its initializer ran")
+    return _cached_detector(config).name
+
+
+def _scan_batch_in_worker(
+    paths: Sequence[str], heatmaps_dir: str | None = None
+) -> list[ScanResult]:
+    config = _WORKER_CONFIG
+    if config is None:  # pragma: no cover - the initializer always ran
+        raise RuntimeError("process-pool worker used before its initializer ran")
+    # The detector is cached by the worker's own config; a heatmap folder given per call (the
+    # server's ?heatmap=true) only changes what scan_one does, never which detector it uses.
     detector = _cached_detector(config)
+    if heatmaps_dir is not None:
+        config = replace(config, heatmaps_dir=heatmaps_dir)
     out: list[ScanResult] = []
     hard_limit = None if config.timeout is None else config.timeout + HARD_LIMIT_GRACE
     with open(os.devnull, "w") as devnull:  # noqa: PTH123 - faulthandler needs a real fd
@@ -409,10 +422,48 @@ class ProcessExecutor:
                 else:
                     retry.extend(batch)
 
-    def close(self) -> None:
+    # -- one file at a time (the HTTP service: each of its lanes is a one-worker executor) -----
+
+    def _single(self) -> ProcessPoolExecutor:
+        if self.workers != 1:
+            raise ConfigError(
+                "scan_file and warm need a one-worker executor: only then does a crash of the "
+                "worker name the file it was scanning"
+            )
+        pool = self._pool = self._pool or self._new_pool()
+        return pool
+
+    def warm(self) -> str:
+        """Start the worker and build its detector now; returns the detector's name."""
+        try:
+            name: str = self._single().submit(_worker_detector_name).result()
+        except BrokenProcessPool:
+            self._drop_pool()
+            raise
+        return name
+
+    def scan_file(self, path: str, *, heatmaps_dir: str | None = None) -> ScanResult:
+        """Scan one file in the worker and wait for its result (one caller at a time).
+
+        ``heatmaps_dir`` asks for a heatmap PNG there (for this file only). If the worker dies
+        (hard time limit, memory cap, a crash in native code) the file is reported as
+        ``worker_crashed`` at once, without the retry ``map_unordered`` needs to find the culprit
+        of a shared batch, and the next call gets a fresh worker.
+        """
+        future = self._single().submit(_scan_batch_in_worker, [path], heatmaps_dir)
+        try:
+            return future.result()[0]
+        except BrokenProcessPool:
+            self._drop_pool()
+            return self._crashed(path)
+
+    def _drop_pool(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def close(self) -> None:
+        self._drop_pool()
 
 
 # ---------------------------------------------------------------------------- Dask
