@@ -8,6 +8,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -54,3 +56,87 @@ def test_serve_without_uvicorn_says_one_line(tmp_path: Path) -> None:
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr
     assert "uvicorn" in lines[0] and "pip install" in lines[0] and "[serve]" in lines[0]
+
+
+# ------------------------------------------------------ 2: the README's Python example
+
+
+def _readme_python_example() -> str:
+    text = (REPO / "README.md").read_text()
+    section = text.split("### Python", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def _samples(folder: Path) -> None:
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "make_samples.py"), str(folder / "samples")],
+        check=True,
+        capture_output=True,
+        env=_env(),
+        timeout=120,
+    )
+
+
+def _run_script(folder: Path, source: str) -> subprocess.CompletedProcess[str]:
+    script = folder / "example.py"
+    script.write_text(source)
+    return subprocess.run(
+        [sys.executable, str(script)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=_env(SYNTHCHECK_HOME=str(folder / "home")),
+        timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_readme_python_example_runs_as_a_script(tmp_path: Path) -> None:
+    _samples(tmp_path)
+    proc = _run_script(tmp_path, _readme_python_example())
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "worker_crashed" not in proc.stdout
+    scanned = [line for line in proc.stdout.splitlines() if line.startswith("samples")]
+    assert len(scanned) == 5
+    assert all(line.split()[1] in {"ai", "real", "unsure"} for line in scanned), proc.stdout
+
+
+def test_unguarded_pool_scan_falls_back_with_a_warning(tmp_path: Path) -> None:
+    # The README example as people paste it: no `if __name__ == "__main__":`, workers=2.
+    _samples(tmp_path)
+    source = (
+        "import synthcheck\n"
+        "for result in synthcheck.scan('samples/', profile='provenance', workers=2):\n"
+        "    print(result.path, result.verdict, result.error)\n"
+        "print('done')\n"
+    )
+    proc = _run_script(tmp_path, source)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout.count("done") == 1  # the script ran once, never again in a worker
+    scanned = [line for line in proc.stdout.splitlines() if line.startswith("samples")]
+    assert len(scanned) == 5
+    assert all(line.endswith(" None") for line in scanned), proc.stdout
+    assert "RuntimeWarning" in proc.stderr and '__name__ == "__main__"' in proc.stderr
+
+
+def test_guarded_and_nested_calls_still_use_workers(tmp_path: Path) -> None:
+    from synthcheck.engine.batch import unguarded_main_script
+
+    script = tmp_path / "guarded.py"
+    script.write_text(
+        "import sys\n"
+        "from synthcheck.engine.batch import unguarded_main_script\n"
+        "top = unguarded_main_script()\n"
+        "def nested():\n"
+        "    return unguarded_main_script()\n"
+        "if __name__ == '__main__':\n"
+        "    print(top is None, unguarded_main_script() is None, nested() is None)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=_env(), timeout=60
+    )
+    assert proc.stdout.split() == ["False", "True", "True"], proc.stderr
+    # Under pytest the main module is pytest's own, called from a function: no fallback.
+    assert unguarded_main_script() is None
