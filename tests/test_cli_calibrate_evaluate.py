@@ -104,6 +104,12 @@ def test_calibrate_stores_a_profile_and_warns_about_sample_size(
     assert "Calibration profile 'desk'" in text
     assert "60 are needed" in text and "30 more" in text
     assert "recall on 30 known-AI images" in text
+    # What the profile will do to photos like these, in plain words (issue 27).
+    profile = load_profile("desk")
+    assert profile.outcome_shares() is not None
+    real_share, unsure_share, _ = profile.outcome_shares() or (0.0, 0.0, 0.0)
+    assert f"about {100 * real_share:.0f}% will read real" in text
+    assert f"{100 * unsure_share:.0f}% unsure" in text
     profile = load_profile("desk")
     assert profile.n_real == 30 and profile.n_ai == 30
     assert profile.model_name == "smoothness" and profile.model_profile == "auto"

@@ -99,6 +99,10 @@ def print_report(report: EvaluationReport, console: Console) -> None:
         console.print(table)
 
 
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
 def print_calibration(profile: CalibrationProfile, console: Console) -> None:
     """What the profile promises, with its uncertainty and warnings."""
     p = profile
@@ -109,6 +113,14 @@ def print_calibration(profile: CalibrationProfile, console: Console) -> None:
     )
     console.print(f"  AI threshold   p_ai ≥ {t.ai_threshold:.4f}")
     console.print(f"  real threshold p_ai ≤ {t.real_threshold:.4f} (between them: unsure)")
+    shares = p.outcome_shares()
+    if shares is not None:
+        real, unsure, ai = shares
+        console.print(
+            f"  [bold]on photos like these:[/] about {_pct(real)} will read real, "
+            f"{_pct(unsure)} unsure and {_pct(ai)} AI (measured on these {p.n_real} photos; "
+            f"rule: {_pct(p.real_share)} real, --real-share)"
+        )
     console.print(
         f"  false positives on these photos: {_p(p.empirical_fpr)} "
         f"(95% CI {_p(p.fpr_ci[0])}–{_p(p.fpr_ci[1])}); expected on new photos like them: "
