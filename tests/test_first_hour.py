@@ -140,3 +140,50 @@ def test_guarded_and_nested_calls_still_use_workers(tmp_path: Path) -> None:
     assert proc.stdout.split() == ["False", "True", "True"], proc.stderr
     # Under pytest the main module is pytest's own, called from a function: no fallback.
     assert unguarded_main_script() is None
+
+
+# ------------------------------------------- 4: project train's backbone and its progress
+
+
+def test_new_projects_default_to_the_most_accurate_backbone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from synthcheck.training import features
+
+    installed = ["efficientnet-lite0", "efficientnet-lite2", "clip-vit-b16", "artifacts"]
+    monkeypatch.setattr(features, "available_extractors", lambda: installed)
+    assert features.default_extractors() == ["clip-vit-b16", "artifacts"]
+    monkeypatch.setattr(features, "available_extractors", lambda: [*installed[:2], "artifacts"])
+    assert features.default_extractors() == ["efficientnet-lite2", "artifacts"]
+
+
+def test_train_reports_feature_progress(tmp_path: Path) -> None:
+    from synthcheck.training import Project
+    from test_project_support import make_dataset
+
+    data = make_dataset(tmp_path / "data", n=6)
+    calls: list[tuple[int, int]] = []
+    with Project.create("p", extractors=["artifacts"], home=tmp_path / "home") as project:
+        project.import_label_folders(data)
+        # Features computed at import are cached; a new extractor must be computed by train.
+        project.set_extractors(["artifacts", "efficientnet-lite0"])
+        project.train(folds=3, progress=lambda done, total: calls.append((done, total)))
+    assert calls[0] == (0, 12) and calls[-1] == (12, 12)
+
+
+def test_progress_off_a_terminal_prints_lines_with_an_estimate() -> None:
+    import io
+
+    from rich.console import Console
+
+    from synthcheck.evaluation.terminal import progress_bar
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, width=200)
+    with progress_bar(console, "scoring", 10, every=0.0) as advance:
+        for done in range(0, 11, 5):
+            advance(done, 10)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("scoring: 0/10 done")
+    assert "5/10 done" in lines[1] and "left" in lines[1]
+    assert lines[-1].startswith("scoring: 10/10 done")

@@ -69,7 +69,8 @@ def create(
         None,
         "--features",
         help="Feature extractors, comma-separated (backbone names and/or 'artifacts'); "
-        "default: the fastest installed backbone plus 'artifacts'.",
+        "default: the most accurate installed backbone (CLIP when installed) plus 'artifacts'; "
+        "efficientnet-lite0,artifacts is far faster.",
     ),
 ) -> None:
     """Create a project with a label set (any labels: real/ai, or generator names)."""
@@ -252,6 +253,7 @@ def train(
 ) -> None:
     """Sweep heads x hyperparameters x feature sets with stratified k-fold CV; keep the new
     model version only when it beats the current one (or the labelled images changed)."""
+    from synthcheck.evaluation.terminal import progress_bar
     from synthcheck.training.sweep import HEAD_ORDER
 
     _check_format(fmt)
@@ -259,9 +261,16 @@ def train(
         with _open(name) as p:
             if features is not None:
                 p.set_extractors(_split(features) or [])
-            report = p.train(
-                folds=folds, seed=seed, heads=_split(heads) or HEAD_ORDER, force=force, init=init
-            )
+            label = "features (" + ", ".join(p.extractors) + ")"
+            with progress_bar(stderr_console(), label, 0) as advance:
+                report = p.train(
+                    folds=folds,
+                    seed=seed,
+                    heads=_split(heads) or HEAD_ORDER,
+                    force=force,
+                    init=init,
+                    progress=advance,
+                )
     except SynthcheckError as exc:
         fail(str(exc))
     if fmt == "json":
