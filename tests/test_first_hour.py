@@ -8,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -187,3 +188,80 @@ def test_progress_off_a_terminal_prints_lines_with_an_estimate() -> None:
     assert lines[0].startswith("scoring: 0/10 done")
     assert "5/10 done" in lines[1] and "left" in lines[1]
     assert lines[-1].startswith("scoring: 10/10 done")
+
+
+# ------------------------------------------ 5, 9: where the pixel model is weak, say so
+
+
+class _ConfidentModel:
+    """Test double: a pixel model that is sure every image is generated."""
+
+    name = "confident"
+
+    def predict(self, image: object, *, heatmap: bool = False) -> object:
+        from types import SimpleNamespace
+
+        from synthcheck.results import SignalResult
+
+        signal = SignalResult("pix", "pixel", "ai", 0.96, "pixels look generated")
+        return SimpleNamespace(p_ai=0.96, signals=[signal])
+
+
+def _photo_like(size: tuple[int, int] = (300, 400)) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    ramp = np.linspace(40, 210, size[1])[None, :, None] * np.ones((size[0], 1, 3))
+    return np.clip(ramp + rng.normal(0, 12, (*size, 3)), 0, 255).astype(np.uint8)
+
+
+def test_transparent_and_flat_images_carry_a_caution(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from synthcheck.engine.detector import Detector
+    from synthcheck.reports.rows import headline
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(_photo_like()).save(photo)
+    rgba = np.dstack([_photo_like(), np.full((300, 400), 200, np.uint8)])
+    transparent = tmp_path / "transparent.png"
+    Image.fromarray(rgba, "RGBA").save(transparent)
+    flat = np.zeros((300, 400, 3), np.uint8)
+    flat[:, 200:] = (255, 0, 0)
+    flat[100:150] = (0, 0, 255)
+    pattern = tmp_path / "pattern.png"
+    Image.fromarray(flat).save(pattern)
+
+    detector = Detector(pixel_model=_ConfidentModel())
+    plain = detector.scan_file(photo)
+    assert not [n for n in plain.notes if n.startswith("caution")]
+    assert headline(plain) == "pix: pixels look generated"
+
+    seen = detector.scan_file(transparent)
+    assert any(n.startswith("caution: transparent image") for n in seen.notes)
+    assert headline(seen).startswith("caution, transparent image: ")
+
+    seen = detector.scan_file(pattern)
+    assert any(n.startswith("caution: flat graphic: only 3 distinct colours") for n in seen.notes)
+    assert headline(seen).startswith("caution, flat graphic: ")
+    assert seen.verdict == "ai"  # a caution informs; it never changes the verdict
+
+
+def test_a_small_image_shows_no_signal_as_ai_evidence() -> None:
+    from synthcheck.pixel import create_pixel_model
+
+    model = create_pixel_model("fast")
+    pixels = np.random.default_rng(4).integers(0, 256, (29, 100, 3), dtype=np.uint8)
+    result = model.predict_pixels(pixels)
+    assert result.p_ai == pytest.approx(0.5)
+    for signal in result.signals:
+        assert signal.verdict == "none" and signal.score == pytest.approx(0.5), signal
+        assert signal.summary.startswith("not counted: the image is too small")
+    artifacts = next(s for s in result.signals if s.name == "artifacts")
+    assert any("upscaled" in e.message for e in artifacts.evidence)
+    assert any(c.startswith("small image: ") for c in result.cautions)
+    half = model.predict_pixels(_photo_like((128, 160)))
+    for signal in half.signals:
+        raw = signal.details["raw_p_ai"]
+        assert isinstance(raw, float)
+        assert signal.score == pytest.approx(
+            0.5 + 0.5 * (raw - 0.5), abs=1e-4
+        )  # raw_p_ai is rounded to 4 places

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from synthcheck.engine.cautions import short_caution
 from synthcheck.results import ScanResult, SignalResult
 
 __all__ = [
@@ -63,9 +64,12 @@ def headline(result: ScanResult) -> str:
     if result.error is not None:
         return result.error.message
     signal = strongest_signal(result) or next((s for s in result.signals if s.evidence), None)
-    if signal is None:
-        return "no evidence either way"
-    return f"{signal.name}: {signal.summary}"
+    text = "no evidence either way" if signal is None else f"{signal.name}: {signal.summary}"
+    # A caution belongs in front of a pixel-based verdict; decisive provenance does not need it.
+    caution = short_caution(result.notes)
+    if caution is not None and not any(s.decisive for s in result.signals):
+        text = f"caution, {caution}: {text}"
+    return text
 
 
 def _one_line(text: str) -> str:
