@@ -265,3 +265,89 @@ def test_a_small_image_shows_no_signal_as_ai_evidence() -> None:
         assert signal.score == pytest.approx(
             0.5 + 0.5 * (raw - 0.5), abs=1e-4
         )  # raw_p_ai is rounded to 4 places
+
+
+# ------------------------------------------- 6, 8, 10: the report a person reads
+
+
+def test_heatmap_png_carries_a_legend_and_says_when_it_is_mute() -> None:
+    from synthcheck.pixel.heatmap import heatmap_uninformative, render_heatmap
+
+    pixels = _photo_like((200, 400))
+    varied = np.linspace(0.0, 1.0, 12).reshape(3, 4)
+    plain = render_heatmap(pixels, varied)
+    assert plain.size == (400, 200)  # the web UI overlays this on the image: same size
+    legend = np.asarray(render_heatmap(pixels, varied, legend=True))
+    assert legend.shape[0] > 200 and legend.shape[1] == 400
+    bar = legend[200 + 25]  # a row through the colour bar, under the image
+    left, right = bar[15].astype(int), bar[-15].astype(int)
+    assert left[2] > 200 and left[0] < 60  # blue end: camera-made
+    assert right[0] > 180 and right[2] < 60  # red end: generated
+    assert heatmap_uninformative(varied) is None
+    uniform = np.full((3, 4), 0.52)
+    assert "about the same" in (heatmap_uninformative(uniform) or "")
+    mute = render_heatmap(pixels, uniform, legend=True)
+    assert mute.size[1] > legend.shape[0]  # one more line: why the map says nothing
+
+
+def test_a_uniform_heatmap_is_noted_on_the_result(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from synthcheck.engine.detector import Detector
+    from synthcheck.results import SignalResult
+
+    class Uniform:
+        name = "uniform"
+
+        def predict(self, image: object, *, heatmap: bool = False) -> object:
+            pix = SignalResult("pix", "pixel", "none", 0.5, "pixels are inconclusive")
+            return SimpleNamespace(p_ai=0.5, signals=[pix], heatmap=np.full((2, 3), 0.5))
+
+    path = tmp_path / "photo.png"
+    Image.fromarray(_photo_like()).save(path)
+    result = Detector(pixel_model=Uniform()).scan_file(path, heatmap=True)
+    assert any(n.startswith("heatmap uninformative: every tile") for n in result.notes)
+    assert not Detector(pixel_model=Uniform()).scan_file(path).notes  # no map asked, no note
+
+
+def test_html_report_leads_with_plain_words_and_keeps_details_a_click_away(
+    tmp_path: Path,
+) -> None:
+    import io
+
+    from synthcheck.reports import write_html
+    from synthcheck.reports.summary import ScanSummary
+    from synthcheck.results import ScanResult, SignalResult
+
+    c2pa = SignalResult(
+        "c2pa",
+        "provenance",
+        "none",
+        0.5,
+        "C2PA manifest INVALID: it fails validation (assertion.dataHash.mismatch)",
+        details={"integrity": "invalid"},
+    )
+    pix = SignalResult("clip-global", "pixel", "ai", 0.93, "pixels look generated (p_ai 0.93)")
+    result = ScanResult(
+        "drawing.png",
+        "ai",
+        p_ai=0.93,
+        signals=[c2pa, pix],
+        notes=["caution: flat graphic: only 12 distinct colours, as in drawings"],
+    )
+    summary = ScanSummary()
+    summary.add(result)
+    out = io.StringIO()
+    write_html(out, [result], summary, thumbnails=False)
+    html = out.getvalue()
+    card = html[html.index('<article class="card">') :]
+    plain = card.index("Probably made by AI")
+    assert plain < card.index("<details")
+    assert card.index('class="alert tampered"') < card.index("<details")
+    assert "flat graphic: only 12 distinct colours" in card[: card.index("<details")]
+    table = card.index("<table")
+    assert card.index("<details") < table  # signal names and scores: one click away
+    row = card[card.index("<td>c2pa") :]
+    assert ">tampered<" in row[:200] and ">–<" in row[:200]  # not "none" and "0.500"

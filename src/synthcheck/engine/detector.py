@@ -106,6 +106,12 @@ class Detector:
             # it reads badly travel with the result, where every front end shows them.
             notes.extend(f"{CAUTION_PREFIX}{c}" for c in getattr(prediction, "cautions", ()))
             notes.extend(pixel_cautions(image))
+            if grid is not None:
+                from synthcheck.pixel.heatmap import heatmap_uninformative
+
+                mute = heatmap_uninformative(grid)
+                if mute is not None:
+                    notes.append(f"heatmap uninformative: {mute}")
         verdict, p_ai = fuse(results, p_pixel, self.thresholds)
         return ScanResult(
             path=image.path,

@@ -167,7 +167,7 @@ def _write_heatmap(result: ScanResult, pixels: Any, folder: str) -> None:
     target.mkdir(parents=True, exist_ok=True)
     stem = Path(result.path).stem[:60] or "image"
     out = target / f"{stem}-{(result.sha256 or 'nohash')[:12]}.png"
-    render_heatmap(pixels, result.heatmap_grid).save(out, format="PNG")
+    render_heatmap(pixels, result.heatmap_grid, legend=True).save(out, format="PNG")
     result.heatmap = str(out)
 
 
