@@ -122,7 +122,7 @@ def test_calibrate_counts_unreadable_files(runner: CliRunner, tmp_path: Path) ->
     (real / "phone" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
     result = runner.invoke(app, ["calibrate", str(real), "--fpr", "0.1", "--name", "n"])
     assert result.exit_code == 0, result.output
-    assert "1 files could not be scored" in _plain(result.output)
+    assert "1 file could not be scored" in _plain(result.output)
     assert load_profile("n").skipped == 1
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -351,3 +353,112 @@ def test_html_report_leads_with_plain_words_and_keeps_details_a_click_away(
     assert card.index("<details") < table  # signal names and scores: one click away
     row = card[card.index("<td>c2pa") :]
     assert ">tampered<" in row[:200] and ">–<" in row[:200]  # not "none" and "0.500"
+
+
+# --------------------------------------------------------- 11-13: batches and the CLI
+
+
+def test_empty_folder_says_no_images_before_loading_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from synthcheck.cli.main import app
+    from synthcheck.engine.executor import ScanConfig
+
+    def no_models(self: ScanConfig) -> object:
+        raise AssertionError("models were loaded for an empty folder")
+
+    monkeypatch.setattr(ScanConfig, "build", no_models)
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    (tmp_path / "empty" / "notes.txt").write_text("not an image")
+    result = CliRunner().invoke(app, ["scan", str(tmp_path / "empty"), "--profile", "thorough"])
+    assert result.exit_code == 1, result.output
+    assert f"no images found in {tmp_path / 'empty'}" in result.output
+    assert "skipped 1: no image extension" in result.output
+
+
+def test_unreadable_sub_folder_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from synthcheck.cli.main import app
+    from synthcheck.engine import walk
+
+    root = tmp_path / "photos"
+    locked = root / "locked-album"
+    locked.mkdir(parents=True)
+    Image.fromarray(_photo_like((64, 64))).save(root / "a.png")
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        # Tests may run as root, where chmod 000 does not lock a folder: refuse it here.
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_scandir(path)
+
+    monkeypatch.setattr(walk.os, "scandir", scandir)
+    args = ["scan", str(root), "--profile", "provenance", "--workers", "1", "--format", "jsonl"]
+    result = CliRunner().invoke(app, args)
+    assert "skipped 1: unreadable folder: Permission denied" in result.output
+    assert f"    {locked}" in result.output.splitlines()
+
+
+def test_ctrl_c_ends_busy_workers_within_a_second(tmp_path: Path) -> None:
+    import signal
+    import threading
+
+    from PIL import Image
+
+    from slow_pixels import SlowConfig
+    from synthcheck.engine.executor import ProcessExecutor
+
+    files = []
+    for i in range(6):
+        Image.fromarray(_photo_like((64, 64))).save(tmp_path / f"{i}.png")
+        files.append(str(tmp_path / f"{i}.png"))
+    executor = ProcessExecutor(SlowConfig(profile="provenance"), 2)
+    main = threading.get_ident()
+    # Ctrl-C arrives while both workers are in the middle of a file (each takes a minute).
+    timer = threading.Timer(6.0, lambda: signal.pthread_kill(main, signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            for _ in executor.map_unordered([[f] for f in files]):
+                pass
+        pool = executor._pool
+        assert pool is not None
+        processes = list(pool._processes.values())  # type: ignore[attr-defined]
+        assert processes and all(p.is_alive() for p in processes)
+        start = time.monotonic()
+        executor.terminate()
+        assert time.monotonic() - start < 2.5
+        assert not any(p.is_alive() for p in processes)
+    finally:
+        timer.cancel()
+        executor.terminate()
+
+
+def test_scan_command_terminates_the_pool_on_ctrl_c(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from synthcheck.cli import scan as scan_cli
+    from synthcheck.cli.main import app
+    from synthcheck.engine.executor import ProcessExecutor
+
+    Image.fromarray(_photo_like((64, 64))).save(tmp_path / "a.png")
+    calls: list[str] = []
+
+    def interrupted(*args: object, **kwargs: object) -> Any:
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(scan_cli, "scan_paths", interrupted)
+    monkeypatch.setattr(ProcessExecutor, "terminate", lambda self: calls.append("terminate"))
+    args = ["scan", str(tmp_path), "--profile", "provenance", "--workers", "2"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 130
+    assert calls == ["terminate"]

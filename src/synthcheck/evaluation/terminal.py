@@ -172,6 +172,7 @@ def print_calibration(profile: CalibrationProfile, console: Console) -> None:
             f"(95% CI {_p(p.tpr_ci[0])}–{_p(p.tpr_ci[1])})"
         )
     if p.skipped:
-        console.print(f"  [yellow]{p.skipped} files could not be scored and were skipped[/]")
+        files = "file" if p.skipped == 1 else "files"
+        console.print(f"  [yellow]{p.skipped} {files} could not be scored and were skipped[/]")
     for warning in p.warnings:
         console.print(f"  [yellow]warning:[/] {warning}")
