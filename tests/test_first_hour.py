@@ -462,3 +462,42 @@ def test_scan_command_terminates_the_pool_on_ctrl_c(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 130
     assert calls == ["terminate"]
+
+
+# ------------------------------------------------------ 14: honest import counts
+
+
+def test_project_import_counts_and_exit_codes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from synthcheck.cli.main import app
+    from test_project_support import make_images
+
+    monkeypatch.setenv("SYNTHCHECK_HOME", str(tmp_path / "home"))
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(app, ["project", *args])
+
+    assert run("create", "p", "--features", "artifacts").exit_code == 0
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for i in range(5):
+        (notes / f"{i}.txt").write_text("not an image")
+    result = run("import", "p", str(notes), "--label", "real")
+    assert result.exit_code == 1  # nothing imported is a failure, even with nothing "failed"
+    assert "no image was imported" in result.output
+
+    first = make_images(tmp_path / "real", "real", 3)
+    assert run("import", "p", str(tmp_path / "real"), "--label", "real").exit_code == 0
+    make_images(tmp_path / "more", "real", 2, start=10)
+    (tmp_path / "more" / "copy.png").write_bytes(first[0].read_bytes())
+    result = run("import", "p", str(tmp_path / "more"), "--label", "real")
+    assert result.exit_code == 0
+    # The bracket counts new images only; the duplicate is counted as merged.
+    assert "imported 2 new images (real 2); 1 duplicate merged; 0 failed" in result.output
+    result = run("import", "p", str(tmp_path / "more"), "--label", "real")
+    assert "imported 0 new images; 3 duplicates merged; 0 failed" in result.output
+    assert result.exit_code == 0

@@ -215,9 +215,11 @@ def import_(
     else:
         out = stdout_console()
         per = ", ".join(f"{k or 'unlabelled'} {v}" for k, v in sorted(report.labels.items()))
+        images = "image" if report.added == 1 else "images"
         out.print(
-            f"imported {report.added} new images ({per}); {report.merged} duplicates "
-            f"merged; {report.failed} failed; {report.seconds:.1f} s "
+            f"imported {report.added} new {images}{f' ({per})' if per else ''}; "
+            f"{report.merged} duplicate{'' if report.merged == 1 else 's'} merged; "
+            f"{report.failed} failed; {report.seconds:.1f} s "
             f"(features {report.seconds_features:.1f} s)"
         )
         for path, reason in report.failures[:20]:
@@ -227,7 +229,11 @@ def import_(
         if report.skipped:
             left_out = ", ".join(f"{n} {reason}" for reason, n in report.skipped.most_common())
             err.print(f"left out by the folder walk: {escape(left_out)}")
-    raise typer.Exit(EXIT_FAILURES if report.failed else EXIT_OK)
+    nothing = report.added + report.merged == 0
+    if nothing and fmt != "json":
+        err.print("[red]error:[/] no image was imported")
+    # Some files failed, or nothing at all was imported (every file failed or none was found).
+    raise typer.Exit(EXIT_FAILURES if report.failed or nothing else EXIT_OK)
 
 
 @project_app.command("train")
