@@ -419,3 +419,25 @@ def test_unknown_project_model(runner: CliRunner, tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "nope" in _plain(result.output)
+
+
+def test_evaluate_says_what_the_sweep_costs_and_shows_progress_off_a_terminal(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Issue 27: 635 s with no output when not on a terminal. The same word as scan: --profile.
+    real, ai = make_set(tmp_path, n=3)
+    args = ["evaluate", "--real", str(real), "--ai", str(ai), "--profile", "auto"]
+    result = runner.invoke(app, [*args, "--bootstrap", "0"])
+    assert result.exit_code == 0, result.output
+    text = _plain(result.output)
+    assert "scoring 12 images under 9 conditions (clean + 8 laundered versions" in text
+    assert "scoring: 12/12 done" in text  # plain progress lines: the console is no terminal
+    result = runner.invoke(app, [*args, "--conditions", "jpeg50", "--bootstrap", "0"])
+    assert "scoring 12 images under 2 conditions" in _plain(result.output)
+
+
+def test_help_shows_no_type_after_flags(runner: CliRunner) -> None:
+    for command in (["scan", "--help"], ["evaluate", "--help"], ["--help"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0
+        assert "<bool>" not in result.output and "--help" in result.output
