@@ -21,7 +21,7 @@ __all__ = ["CAUTION_PREFIX", "MAX_FLAT_COLOURS", "colour_count", "pixel_cautions
 CAUTION_PREFIX = "caution: "
 #: An image with fewer distinct colours than this (in a sample of at most 65,536 pixels) is a
 #: flat graphic. Camera photos, even greyscale ones (up to 256 grey levels), and generated
-#: pictures have far more; on 400 + 400 development images only 2 of each had fewer than 256.
+#: pictures have far more (the measurement is in the model card, "Cautions on results").
 MAX_FLAT_COLOURS = 64
 _SAMPLE = 65_536
 
