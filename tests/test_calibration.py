@@ -63,7 +63,8 @@ def test_too_few_images_warns_with_how_many_more() -> None:
 
 
 def test_enough_images_gives_no_warning() -> None:
-    fit = fit_thresholds(np.random.default_rng(1).random(400), 0.01)
+    # Real photos mostly score low; uniform scores would rightly warn about the unsure share.
+    fit = fit_thresholds(np.random.default_rng(1).beta(1.2, 12, 400), 0.01)
     assert fit.warnings == ()
 
 
@@ -80,11 +81,40 @@ def test_unsure_band_and_recall_with_ai_scores() -> None:
     ai = rng.beta(6, 2, 500)
     fit = fit_thresholds(real, 0.05, ai)
     t = fit.thresholds
-    assert t.real_threshold <= float(np.median(real)) <= t.ai_threshold
+    assert t.real_threshold <= t.ai_threshold
+    # The stated rule: 90% of the reals read real unless AI images (or the 0.5 cap) forbid it.
+    assert fit.real_as_real >= 450 or fit.warnings
     assert fit.ai_called_real / 500 <= 0.05
     assert fit.ai_called_real == int(np.count_nonzero(ai <= t.real_threshold))
     assert fit.tpr == pytest.approx(np.mean(ai >= t.ai_threshold))
     assert fit.tpr_ci is not None and fit.tpr_ci[0] <= fit.tpr <= fit.tpr_ci[1]
+
+
+def test_real_threshold_keeps_the_stated_share_of_reals_real() -> None:
+    # Issue 27: 100 real photos, --fpr 0.01 used to leave half of them "unsure" (the median rule).
+    real = np.random.default_rng(5).beta(1.2, 12, 100)
+    fit = fit_thresholds(real, 0.01)
+    t = fit.thresholds
+    assert fit.real_as_real == int(np.count_nonzero(real <= t.real_threshold)) >= 90
+    unsure = int(np.count_nonzero((real > t.real_threshold) & (real < t.ai_threshold)))
+    assert fit.real_as_unsure == unsure <= 10
+    assert fit.warnings == (
+        "100 real images are too few to confirm a false-positive rate of 0.01 with 95% "
+        "confidence: at least 300 are needed (rule of three), 200 more",
+    )
+    assert fit_thresholds(real, 0.01, real_share=0.5).real_as_real == 50
+
+
+def test_real_threshold_never_calls_a_leaning_ai_photo_real() -> None:
+    real = np.linspace(0.3, 0.9, 200)
+    fit = fit_thresholds(real, 0.05)
+    assert fit.thresholds.real_threshold <= 0.5
+    assert any("read unsure" in w for w in fit.warnings)
+
+
+def test_real_share_is_validated() -> None:
+    with pytest.raises(ConfigError):
+        fit_thresholds([0.1, 0.2], 0.05, real_share=1.0)
 
 
 def test_overlapping_ai_scores_lower_the_real_threshold() -> None:

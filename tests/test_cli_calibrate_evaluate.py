@@ -104,6 +104,12 @@ def test_calibrate_stores_a_profile_and_warns_about_sample_size(
     assert "Calibration profile 'desk'" in text
     assert "60 are needed" in text and "30 more" in text
     assert "recall on 30 known-AI images" in text
+    # What the profile will do to photos like these, in plain words (issue 27).
+    profile = load_profile("desk")
+    assert profile.outcome_shares() is not None
+    real_share, unsure_share, _ = profile.outcome_shares() or (0.0, 0.0, 0.0)
+    assert f"about {100 * real_share:.0f}% will read real" in text
+    assert f"{100 * unsure_share:.0f}% unsure" in text
     profile = load_profile("desk")
     assert profile.n_real == 30 and profile.n_ai == 30
     assert profile.model_name == "smoothness" and profile.model_profile == "auto"
@@ -116,7 +122,7 @@ def test_calibrate_counts_unreadable_files(runner: CliRunner, tmp_path: Path) ->
     (real / "phone" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
     result = runner.invoke(app, ["calibrate", str(real), "--fpr", "0.1", "--name", "n"])
     assert result.exit_code == 0, result.output
-    assert "1 files could not be scored" in _plain(result.output)
+    assert "1 file could not be scored" in _plain(result.output)
     assert load_profile("n").skipped == 1
 
 
@@ -413,3 +419,25 @@ def test_unknown_project_model(runner: CliRunner, tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "nope" in _plain(result.output)
+
+
+def test_evaluate_says_what_the_sweep_costs_and_shows_progress_off_a_terminal(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Issue 27: 635 s with no output when not on a terminal. The same word as scan: --profile.
+    real, ai = make_set(tmp_path, n=3)
+    args = ["evaluate", "--real", str(real), "--ai", str(ai), "--profile", "auto"]
+    result = runner.invoke(app, [*args, "--bootstrap", "0"])
+    assert result.exit_code == 0, result.output
+    text = _plain(result.output)
+    assert "scoring 12 images under 9 conditions (clean + 8 laundered versions" in text
+    assert "scoring: 12/12 done" in text  # plain progress lines: the console is no terminal
+    result = runner.invoke(app, [*args, "--conditions", "jpeg50", "--bootstrap", "0"])
+    assert "scoring 12 images under 2 conditions" in _plain(result.output)
+
+
+def test_help_shows_no_type_after_flags(runner: CliRunner) -> None:
+    for command in (["scan", "--help"], ["evaluate", "--help"], ["--help"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0
+        assert "<bool>" not in result.output and "--help" in result.output

@@ -12,6 +12,7 @@ from synthcheck.engine.detector import Detector
 from synthcheck.service.app import create_app
 
 pytestmark = pytest.mark.slow
+expect = pytest.importorskip("playwright.sync_api").expect
 
 
 def _a1111_png(path: Path) -> Path:
@@ -35,10 +36,11 @@ def test_detect_flow_in_browser(tmp_path: Path) -> None:
     with running_server(app) as base, browser_page(base) as (page, requested):
         page.goto(base + "/")
         page.set_input_files("#file-input", [str(generated), str(plain), str(bogus)])
-        page.wait_for_selector("#results tbody tr:nth-child(3)")
+        expect(page.locator("#detect-status")).to_have_text("Scanned 3 files.", timeout=60_000)
         rows = page.locator("#results tbody tr")
-        texts = [rows.nth(i).inner_text() for i in range(3)]
-        by_name = {t.split("\t")[0].strip(): t for t in texts}
+        by_name = {
+            rows.nth(i).locator("td.name").inner_text(): rows.nth(i).inner_text() for i in range(3)
+        }
         assert "ai" in by_name["lighthouse.png"].lower()
         assert "unsure" in by_name["plain.png"].lower()
         assert "error" in by_name["bogus.jpg"].lower()
@@ -50,6 +52,7 @@ def test_detect_flow_in_browser(tmp_path: Path) -> None:
         # the per-signal breakdown names the generator metadata evidence
         rows.nth(0).click()
         page.wait_for_selector("#detail:not([hidden])")
+        page.click("#detail-more summary")  # the signals are one click away
         signals = page.inner_text("#detail-signals")
         assert "generator-metadata" in signals or "decisive" in signals
         # CSV export downloads a file with all rows

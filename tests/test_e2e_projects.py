@@ -20,6 +20,9 @@ expect = pytest.importorskip("playwright.sync_api").expect
 
 def test_training_flow_and_review_grid(tmp_path: Path) -> None:
     data = make_dataset(tmp_path / "upload", n=12)  # upload/real/*.png, upload/ai/*.png
+    # A long name without spaces once overflowed its card onto the neighbours (issue 27).
+    first = sorted((data / "real").iterdir())[0]
+    first.rename(first.with_name("camera_roll_" + "0123456789" * 12 + ".png"))
     trial = make_images(tmp_path / "trial", "ai", 1, start=900)
     app = create_app(ServiceSettings(home=str(tmp_path / "home")), detector=Detector())
     with running_server(app) as base, browser_page(base) as (page, requested):
@@ -42,6 +45,10 @@ def test_training_flow_and_review_grid(tmp_path: Path) -> None:
         page.wait_for_selector("#review-grid .card")
         cards = page.locator("#review-grid .card")
         assert cards.count() == 24
+        overflowing = page.eval_on_selector_all(
+            "#review-grid .card", "cs => cs.filter(c => c.scrollWidth > c.clientWidth + 1).length"
+        )
+        assert overflowing == 0
         first = cards.nth(0)
         sha = first.get_attribute("data-sha")
         current = first.inner_text()

@@ -61,6 +61,16 @@ def _key_usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
 @pytest.fixture(scope="module")
 def ca() -> SigningCA:
     """A root CA and an ES256 end-entity signing certificate with the emailProtection EKU."""
+    return make_ca()
+
+
+@pytest.fixture(scope="module")
+def other_ca() -> SigningCA:
+    """A second, unrelated CA: a configured trust list that did not sign the test files."""
+    return make_ca()
+
+
+def make_ca() -> SigningCA:
     now = dt.datetime.now(dt.UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())
     root = (
@@ -389,3 +399,55 @@ def test_summary_walks_ingredients_and_sorts_codes() -> None:
 def test_summary_of_garbage_store_is_empty() -> None:
     s = summarize_store({"manifests": [1, 2], "active_manifest": 5, "validation_status": "x"})
     assert s.manifest_count == 0 and s.source_claims == [] and s.integrity_valid
+
+
+def test_without_a_trust_list_the_signer_is_not_checked_rather_than_untrusted(
+    ca: SigningCA,
+    other_ca: SigningCA,
+    plain_jpeg: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 27: genuine Adobe and OpenAI credentials read "signer not trusted" with no anchors.
+    monkeypatch.delenv(TRUST_ANCHORS_ENV, raising=False)
+    signed = sign_jpeg(ca, plain_jpeg, tmp_path / "ai.jpg", _manifest("trainedAlgorithmicMedia"))
+    result = analyze(signed)
+    assert "signer not checked: no trust list configured" in result.summary
+    assert "C2PA trust list" in result.summary  # where the README explains how to add one
+    assert "not trusted" not in result.summary
+    anchors = tmp_path / "other.pem"
+    anchors.write_text(other_ca.root_pem)
+    assert "signer not trusted" in analyze(signed, trust_anchors=anchors).summary
+
+
+def test_tampered_manifest_leads_the_headline_and_the_table(
+    ca: SigningCA, plain_jpeg: Path, tmp_path: Path
+) -> None:
+    from synthcheck.engine.detector import Detector
+    from synthcheck.reports.rows import headline, signal_word
+
+    manifest = _manifest("digitalCreation")  # neither an AI nor a capture declaration
+    signed = sign_jpeg(ca, plain_jpeg, tmp_path / "made.jpg", manifest)
+    tampered = tamper(signed)
+    result = Detector().scan_file(tampered)
+    c2pa_result = next(s for s in result.signals if s.name == "c2pa")
+    assert c2pa_result.verdict == "none"  # an invalid manifest is no evidence of AI...
+    assert signal_word(c2pa_result) == "tampered"  # ...but the signal table says what it is
+    assert c2pa_result.summary.startswith("C2PA manifest INVALID")
+    assert headline(result) == f"c2pa: {c2pa_result.summary}"
+
+    class CameraPixels:  # the issue's case: the pixels lead the headline ("camera-made")
+        name = "camera"
+
+        def predict(self, image: Any, *, heatmap: bool = False) -> Any:
+            from types import SimpleNamespace
+
+            from synthcheck.results import SignalResult
+
+            pix = SignalResult("pix", "pixel", "real", 0.1, "pixels look camera-made")
+            return SimpleNamespace(p_ai=0.1, signals=[pix])
+
+    result = Detector(pixel_model=CameraPixels()).scan_file(tampered)
+    assert result.verdict == "real"
+    assert headline(result).startswith("C2PA manifest INVALID")
+    assert headline(result).endswith("pix: pixels look camera-made")

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import typer
+import typer.core
 
 from synthcheck.home import HOME_ENV
 
 __all__ = ["app"]
+
+
+def _flag_aware_type(self: typer.core.TyperOption, ctx: Any) -> str | None:
+    # Recent Typer prints "<bool>" after every on/off flag (--help and --quiet included), which
+    # reads as if the flag took a value; a flag shows no type.
+    if self.is_flag:
+        return None
+    return _typed(self, ctx)
+
+
+_typed = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = _flag_aware_type  # type: ignore[method-assign]
 
 app = typer.Typer(
     name="synthcheck",

@@ -32,19 +32,27 @@ def calibrate(
         "--model",
         help="Model to calibrate: auto, fast, thorough, project:NAME or local-dir:PATH.",
     ),
+    real_share: float = typer.Option(
+        0.9,
+        "--real-share",
+        help="Share of these photos that should read real (the rest: unsure, or AI above the "
+        "AI threshold); the real threshold never goes above 0.5.",
+    ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the profile here."),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Images scored per batch."),
 ) -> None:
     """Set the thresholds on your own real photos for a target false-positive rate.
 
     Scores REAL_DIR with the model, puts the AI threshold where at most --fpr of such photos are
-    called AI (with an unsure band below it) and stores the result as a named profile that scan,
-    serve and project predict accept with --calibration NAME.
+    called AI and the real threshold where --real-share of them read real (the rest: unsure),
+    prints what the profile will do to photos like these, and stores the result as a named
+    profile that scan, serve and project predict accept with --calibration NAME.
     """
     from synthcheck.evaluation.calibrate import calibrate_model
     from synthcheck.evaluation.calibration import (
         save_profile,
         validate_profile_name,
+        validate_real_share,
         validate_target_fpr,
     )
     from synthcheck.evaluation.dataset import list_images
@@ -57,6 +65,7 @@ def calibrate(
     try:
         validate_profile_name(name)
         validate_target_fpr(fpr)
+        validate_real_share(real_share)
         real = list_images(real_dir)
         ai = list_images(ai_dir) if ai_dir is not None else None
         if not real.files:
@@ -76,6 +85,7 @@ def calibrate(
                 cache=cache,
                 batch_size=batch_size,
                 progress=advance,
+                real_share=real_share,
             )
         path = save_profile(result)
     except ConfigError as exc:

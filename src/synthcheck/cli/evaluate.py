@@ -26,7 +26,11 @@ def evaluate(
         None, "--csv", help="CSV with path,label[,generator,source] instead of the two folders."
     ),
     model: str = typer.Option(
-        "default", "--model", help="default, fast, thorough, project:NAME or local-dir:PATH."
+        "auto",
+        "--profile",
+        "--model",
+        help="auto (as in scan: CLIP when installed, else fast), fast, thorough, project:NAME "
+        "or local-dir:PATH; 'default' means auto.",
     ),
     calibration: str | None = typer.Option(
         None, "--calibration", help="Calibration profile whose thresholds are the active ones."
@@ -84,6 +88,17 @@ def evaluate(
         if limit is not None:
             items = sample_items(items, limit, seed)
         pixel_model = resolve_model(model)
+        if robustness or conditions:
+            from synthcheck.evaluation.robustness import CLEAN, DEFAULT_SWEEP
+
+            picked = [c.strip() for c in conditions.split(",")] if conditions else DEFAULT_SWEEP
+            n = 1 + len({c for c in picked if c and c != CLEAN})
+            # The sweep scores every image once per condition: say so before a long silence.
+            err.print(
+                f"scoring {len(items)} images under {n} conditions (clean + {n - 1} laundered "
+                f"versions: about {n} times a plain scan; --no-robustness skips the sweep)",
+                highlight=False,
+            )
         with (
             ScoreCache.for_model(pixel_model, persist=cache) as store,
             progress_bar(err, "scoring", len(items)) as advance,

@@ -69,7 +69,8 @@ def create(
         None,
         "--features",
         help="Feature extractors, comma-separated (backbone names and/or 'artifacts'); "
-        "default: the fastest installed backbone plus 'artifacts'.",
+        "default: the most accurate installed backbone (CLIP when installed) plus 'artifacts'; "
+        "efficientnet-lite0,artifacts is far faster.",
     ),
 ) -> None:
     """Create a project with a label set (any labels: real/ai, or generator names)."""
@@ -214,9 +215,11 @@ def import_(
     else:
         out = stdout_console()
         per = ", ".join(f"{k or 'unlabelled'} {v}" for k, v in sorted(report.labels.items()))
+        images = "image" if report.added == 1 else "images"
         out.print(
-            f"imported {report.added} new images ({per}); {report.merged} duplicates "
-            f"merged; {report.failed} failed; {report.seconds:.1f} s "
+            f"imported {report.added} new {images}{f' ({per})' if per else ''}; "
+            f"{report.merged} duplicate{'' if report.merged == 1 else 's'} merged; "
+            f"{report.failed} failed; {report.seconds:.1f} s "
             f"(features {report.seconds_features:.1f} s)"
         )
         for path, reason in report.failures[:20]:
@@ -226,7 +229,11 @@ def import_(
         if report.skipped:
             left_out = ", ".join(f"{n} {reason}" for reason, n in report.skipped.most_common())
             err.print(f"left out by the folder walk: {escape(left_out)}")
-    raise typer.Exit(EXIT_FAILURES if report.failed else EXIT_OK)
+    nothing = report.added + report.merged == 0
+    if nothing and fmt != "json":
+        err.print("[red]error:[/] no image was imported")
+    # Some files failed, or nothing at all was imported (every file failed or none was found).
+    raise typer.Exit(EXIT_FAILURES if report.failed or nothing else EXIT_OK)
 
 
 @project_app.command("train")
@@ -252,6 +259,7 @@ def train(
 ) -> None:
     """Sweep heads x hyperparameters x feature sets with stratified k-fold CV; keep the new
     model version only when it beats the current one (or the labelled images changed)."""
+    from synthcheck.evaluation.terminal import progress_bar
     from synthcheck.training.sweep import HEAD_ORDER
 
     _check_format(fmt)
@@ -259,9 +267,16 @@ def train(
         with _open(name) as p:
             if features is not None:
                 p.set_extractors(_split(features) or [])
-            report = p.train(
-                folds=folds, seed=seed, heads=_split(heads) or HEAD_ORDER, force=force, init=init
-            )
+            label = "features (" + ", ".join(p.extractors) + ")"
+            with progress_bar(stderr_console(), label, 0) as advance:
+                report = p.train(
+                    folds=folds,
+                    seed=seed,
+                    heads=_split(heads) or HEAD_ORDER,
+                    force=force,
+                    init=init,
+                    progress=advance,
+                )
     except SynthcheckError as exc:
         fail(str(exc))
     if fmt == "json":

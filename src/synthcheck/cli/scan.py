@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import typer
 from rich.console import Console
@@ -33,7 +33,7 @@ from synthcheck.cli._common import (
 from synthcheck.cli.app import app
 from synthcheck.engine.batch import default_batch_size, make_executor, scan_paths
 from synthcheck.engine.build import PROFILES
-from synthcheck.engine.executor import DEFAULT_TIMEOUT_S, Executor, ScanConfig
+from synthcheck.engine.executor import DEFAULT_TIMEOUT_S, Executor, ProcessExecutor, ScanConfig
 from synthcheck.engine.store import ResultStore
 from synthcheck.engine.walk import WalkStats, expand_paths, read_path_list
 from synthcheck.errors import BackboneError, ConfigError, ModelError
@@ -262,6 +262,9 @@ def scan(
             raise ConfigError("--heatmap-tiles needs --heatmaps FOLDER (where the heatmaps go)")
         chosen_profile = _choose_profile(profile, calibration, err)
         files = _list_inputs(list(paths or []), from_list, stats, all_files)
+        if not files:
+            # Say so at once: loading the models first took 15 s to report "0 files".
+            _no_images(list(paths or []), from_list, stats, err)
         config = ScanConfig(
             profile=chosen_profile,
             calibration=calibration,
@@ -364,6 +367,8 @@ def scan(
                         advance(1)
             except KeyboardInterrupt:
                 interrupted = True
+                if isinstance(executor, ProcessExecutor):
+                    executor.terminate()  # within a second, not after the batches in flight
             except BrokenPipeError:  # the reader went away (`| head`): stop quietly
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, sys.stdout.fileno())
@@ -406,14 +411,38 @@ def _write_document(
         output.with_name(f".{output.name}.tmp").replace(output)
 
 
+#: Skip reasons whose paths are worth naming: the user can fix them (many hidden files or files
+#: without an image extension are expected, and only counted).
+_NAMED_SKIPS = ("unreadable folder", "cannot open", "broken symbolic link")
+
+
+def _print_skips(stats: WalkStats, console: Console) -> None:
+    for reason, n in stats.skipped.most_common():
+        console.print(f"  skipped {n}: {reason}", highlight=False, markup=False)
+        if reason.startswith(_NAMED_SKIPS):
+            named = [path for path, why in stats.examples if why == reason]
+            for path in named[:10]:
+                console.print(f"    {path}", highlight=False, markup=False)
+            if n > len(named[:10]):
+                console.print(f"    ... and {n - len(named[:10])} more", highlight=False)
+
+
+def _no_images(
+    paths: list[Path], from_list: Path | None, stats: WalkStats, err: Console
+) -> NoReturn:
+    where = ", ".join(str(p) for p in paths) or str(from_list)
+    err.print(f"no images found in {where}", highlight=False, markup=False)
+    _print_skips(stats, err)
+    raise typer.Exit(EXIT_FAILURES)
+
+
 def _print_summary(summary: ScanSummary, stats: WalkStats, console: Console, quiet: bool) -> None:
     if quiet:
         return
     console.print(summary.line(), highlight=False)
     if stats.duplicates:
         console.print(f"{stats.duplicates} paths named more than once were scanned once")
-    for reason, n in stats.skipped.most_common():
-        console.print(f"  skipped {n}: {reason}", highlight=False, markup=False)
+    _print_skips(stats, console)
     if summary.n_errors:
         shown = summary.errors[:10]
         console.print(f"{summary.n_errors} failed:", highlight=False)

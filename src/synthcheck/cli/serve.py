@@ -64,10 +64,20 @@ def serve(
     ),
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs) and the web UI at http://HOST:PORT/."""
-    import uvicorn
+    try:
+        import uvicorn
 
-    from synthcheck.service.app import create_app
-    from synthcheck.service.settings import ServiceSettings
+        from synthcheck.service.app import create_app
+        from synthcheck.service.settings import ServiceSettings
+    except ModuleNotFoundError as exc:
+        # A broken or partial environment: one line naming the fix, not a 35-line traceback.
+        missing = exc.name or "a server dependency"
+        typer.echo(
+            f"error: the web UI needs {missing!r}, which is not installed: "
+            "pip install 'synthcheck[serve]' (or, in a checkout, pip install -e '.[serve]')",
+            err=True,
+        )
+        raise typer.Exit(2) from None
 
     try:
         settings = ServiceSettings(

@@ -6,9 +6,14 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
+from pathlib import Path
+from types import FrameType
 
 from synthcheck.engine.detector import Detector
 from synthcheck.engine.executor import (
@@ -43,6 +48,56 @@ def default_batch_size(workers: int, cluster: str | None) -> int:
     return 1 if workers == 1 else 4
 
 
+def _is_main_guard(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    if not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    consts = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return len(names) == 1 and len(consts) == 1
+
+
+def unguarded_main_script(frame: FrameType | None = None) -> str | None:
+    """The path of the ``__main__`` script when this call runs at its top level *outside* an
+    ``if __name__ == "__main__":`` block, else None.
+
+    Worker processes are started with ``spawn``, which re-runs such a script in every worker
+    before the worker can take a task: the script would start a scan of its own there, which
+    multiprocessing refuses, and every file would come back as ``worker_crashed``. When the
+    source cannot be read the answer is None (the caller is trusted to have the guard).
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        return None
+    spec_name = getattr(getattr(main, "__spec__", None), "name", None)
+    if spec_name is not None and (spec_name == "__main__" or spec_name.endswith(".__main__")):
+        return None  # `python -m package`: multiprocessing does not re-run a package's __main__
+    path = getattr(main, "__file__", None)
+    if not isinstance(path, str):
+        return None  # the REPL, `python -c`, notebooks: nothing is re-run
+    frame = frame if frame is not None else sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals is vars(main) and frame.f_code.co_name == "<module>":
+            break
+        frame = frame.f_back
+    if frame is None:
+        return None  # called from a function: re-running the script does not reach this call
+    line = frame.f_lineno
+    try:
+        tree = ast.parse(Path(path).read_bytes(), filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_main_guard(node.test) and node.body:
+            first, last = node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno
+            if first <= line <= last:
+                return None
+    return path
+
+
 def make_executor(
     config: ScanConfig,
     *,
@@ -57,6 +112,23 @@ def make_executor(
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, got {workers}")
     if workers == 1 and config.max_memory_mb is None:
+        return SerialExecutor(config, detector)
+    script = unguarded_main_script()
+    if script is not None:
+        # A pasted example should run, not crash every file: scan here, and say how to get the
+        # pool. (A memory cap cannot be enforced on this process, so that case stays an error.)
+        advice = (
+            f'put the call under `if __name__ == "__main__":` in {script} '
+            "(worker processes re-run the script's top level when they start)"
+        )
+        if config.max_memory_mb is not None:
+            raise ConfigError(f"max_memory_mb needs worker processes: {advice}")
+        warnings.warn(
+            f"synthcheck: scanning in this process instead of {workers} workers; to use "
+            f"them, {advice}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         return SerialExecutor(config, detector)
     # A memory cap is enforced on worker processes, never on the caller's own process.
     return ProcessExecutor(config, workers)
@@ -117,8 +189,9 @@ def scan(
     ``stats`` when given. A missing path raises :class:`~synthcheck.errors.ConfigError` before
     anything is scanned; a bad file gives a result with verdict "error".
 
-    Worker processes are started with ``spawn``, so a script that calls this with ``workers`` > 1
-    must do so under ``if __name__ == "__main__":`` (the usual multiprocessing rule).
+    Worker processes are started with ``spawn``, which re-runs a script's top level in each
+    worker; a script that calls this with ``workers`` > 1 outside ``if __name__ == "__main__":``
+    therefore gets a ``RuntimeWarning`` and a scan in this process instead of per-file crashes.
     """
     items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     files = list(expand_paths(items, stats=stats, all_files=all_files))

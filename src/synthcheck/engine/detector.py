@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
+from synthcheck.engine.cautions import CAUTION_PREFIX, pixel_cautions
 from synthcheck.errors import InputError, SynthcheckError
 from synthcheck.fusion.rules import DEFAULT_THRESHOLDS, Thresholds, fuse
 from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, load_image
@@ -94,6 +95,7 @@ class Detector:
                 )
         p_pixel: float | None = None
         grid = None
+        notes = list(image.notes)
         if self.pixel_model is not None:
             try:
                 prediction = self.pixel_model.predict(image, heatmap=heatmap)
@@ -102,6 +104,16 @@ class Detector:
             p_pixel = float(prediction.p_ai)
             results.extend(prediction.signals)
             grid = getattr(prediction, "heatmap", None) if heatmap else None
+            # The model's own reliability notes (a small image) and the cheap checks for files
+            # it reads badly travel with the result, where every front end shows them.
+            notes.extend(f"{CAUTION_PREFIX}{c}" for c in getattr(prediction, "cautions", ()))
+            notes.extend(pixel_cautions(image))
+            if grid is not None:
+                from synthcheck.pixel.heatmap import heatmap_uninformative
+
+                mute = heatmap_uninformative(grid)
+                if mute is not None:
+                    notes.append(f"heatmap uninformative: {mute}")
         verdict, p_ai = fuse(
             results, p_pixel, self.thresholds, pixels_reliable=not image.pixel_warnings
         )
@@ -114,7 +126,7 @@ class Detector:
             format=image.format,
             width=image.width,
             height=image.height,
-            notes=list(image.notes),
+            notes=notes,
             detector=self.name,
             seconds=time.perf_counter() - start,
             heatmap_grid=grid,

@@ -10,6 +10,7 @@ import numpy as np
 from synthcheck.engine.detector import PixelModel
 from synthcheck.errors import DataError
 from synthcheck.evaluation.calibration import (
+    DEFAULT_REAL_SHARE,
     CalibrationProfile,
     fit_thresholds,
     validate_profile_name,
@@ -34,10 +35,12 @@ def calibrate_model(
     cache: ScoreCache | None = None,
     batch_size: int = 8,
     progress: Progress | None = None,
+    real_share: float = DEFAULT_REAL_SHARE,
 ) -> CalibrationProfile:
     """Score the images and fit a :class:`CalibrationProfile` (not yet saved; see
     :func:`synthcheck.evaluation.save_profile`). Unreadable files are skipped and counted;
-    :class:`DataError` when no real photo could be scored."""
+    :class:`DataError` when no real photo could be scored. ``real_share``: the share of these
+    photos the profile should call "real" (the rule: :mod:`synthcheck.evaluation.calibration`)."""
     validate_profile_name(name)
     validate_target_fpr(target_fpr)
     items = items_from_paths(real_paths, ai_paths)
@@ -52,7 +55,7 @@ def calibrate_model(
         first = "; ".join(f"{s.path}: {s.reason}" for s in scored.skipped[:3])
         raise DataError(f"none of the real photos could be scored ({first})")
     skipped = len(items) - int(np.count_nonzero(ok))
-    fit = fit_thresholds(real, target_fpr, ai if ai.size else None)
+    fit = fit_thresholds(real, target_fpr, ai if ai.size else None, real_share=real_share)
     return CalibrationProfile.from_fit(
         fit,
         name=name,

@@ -10,9 +10,13 @@ The rule (:func:`fit_thresholds`), for ``n`` real scores and a target false-posi
     When ``f * (n + 1) < 1`` no threshold can support the target; the profile is still made with
     ``k = 0`` (above every real score) and a warning says how many more images are needed.
 ``real_threshold``
-    The median real score (half of the user's real photos are reported "real", the rest "unsure"
-    unless above ``ai_threshold``). With known-AI images it is lowered when needed so that at most
-    the same target rate of AI images is reported "real" (the same order-statistic rule).
+    Chosen so that a stated share of the real photos (``real_share``, default 0.9) read "real":
+    the ``ceil(real_share * n)``-th smallest real score. It never goes above 0.5 (a photo the
+    model leans AI on is not called real) nor above ``ai_threshold``. With known-AI images it is
+    lowered when needed so that at most the target rate of AI images is reported "real" (the
+    same order-statistic rule as above). What this does to the calibration photos (how many read
+    real, unsure, AI) is measured and reported with the profile, so nobody learns it by
+    scanning: an unsure share above ``1 - real_share`` (a cap bound) comes with a warning.
 
 Scores are the pixel model's ``p_ai``. Fusion only ever lowers ``p_ai`` for real photos that carry
 no AI provenance, so thresholds set on pixel scores are conservative for the fused verdict.
@@ -37,6 +41,8 @@ from synthcheck.fusion.rules import Thresholds
 from synthcheck.home import synthcheck_home
 
 __all__ = [
+    "DEFAULT_REAL_SHARE",
+    "MAX_REAL_THRESHOLD",
     "CalibrationProfile",
     "ThresholdFit",
     "fit_thresholds",
@@ -45,8 +51,14 @@ __all__ = [
     "profile_path",
     "save_profile",
     "validate_profile_name",
+    "validate_real_share",
     "validate_target_fpr",
 ]
+
+#: The default share of the user's real photos that a profile calls "real".
+DEFAULT_REAL_SHARE = 0.9
+#: The real threshold never exceeds this: a photo the model leans AI on is not called real.
+MAX_REAL_THRESHOLD = 0.5
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _FORMAT_VERSION = 1
@@ -68,6 +80,10 @@ class ThresholdFit:
     tpr: float | None = None
     tpr_ci: tuple[float, float] | None = None
     ai_called_real: int = 0
+    real_share: float = DEFAULT_REAL_SHARE
+    #: Calibration photos that read "real" / "unsure" under these thresholds (the rest: "ai").
+    real_as_real: int = 0
+    real_as_unsure: int = 0
     warnings: tuple[str, ...] = ()
 
 
@@ -99,6 +115,18 @@ class CalibrationProfile:
     skipped: int = 0
     warnings: list[str] = field(default_factory=list)
     synthcheck_version: str = ""
+    #: The stated rule's target and what it did to the calibration photos (0 in old profiles).
+    real_share: float = DEFAULT_REAL_SHARE
+    real_as_real: int = 0
+    real_as_unsure: int = 0
+
+    def outcome_shares(self) -> tuple[float, float, float] | None:
+        """Shares of the calibration photos read real, unsure and ai (None for old profiles)."""
+        if self.n_real == 0 or self.real_as_real + self.real_as_unsure == 0:
+            return None
+        n = self.n_real
+        ai = n - self.real_as_real - self.real_as_unsure
+        return self.real_as_real / n, self.real_as_unsure / n, ai / n
 
     def __post_init__(self) -> None:
         validate_profile_name(self.name)
@@ -171,6 +199,9 @@ class CalibrationProfile:
             skipped=skipped,
             warnings=list(fit.warnings),
             synthcheck_version=__version__,
+            real_share=fit.real_share,
+            real_as_real=fit.real_as_real,
+            real_as_unsure=fit.real_as_unsure,
         )
 
 
@@ -191,6 +222,7 @@ def fit_thresholds(
     target_fpr: float = 0.01,
     ai_scores: ArrayLike | None = None,
     *,
+    real_share: float = DEFAULT_REAL_SHARE,
     confidence: float = 0.95,
 ) -> ThresholdFit:
     """Choose ``ai_threshold`` / ``real_threshold`` from real (and optionally AI) scores.
@@ -199,6 +231,7 @@ def fit_thresholds(
     :class:`ConfigError` for a target outside (0, 0.5].
     """
     validate_target_fpr(target_fpr)
+    validate_real_share(real_share)
     real = np.sort(_scores(real_scores, "real"))
     ai = np.sort(_scores(ai_scores, "AI")) if ai_scores is not None else np.empty(0)
     n = int(real.size)
@@ -227,7 +260,9 @@ def fit_thresholds(
             f"{false_positives} real images score {pivot:.4g} or more, the top of the scale; "
             "the threshold cannot separate them"
         )
-    real_threshold = min(float(np.median(real)), ai_threshold)
+    # The stated rule: at least `real_share` of these photos at or below the real threshold.
+    wanted = float(real[max(math.ceil(real_share * n - 1e-9), 1) - 1])
+    real_threshold = min(wanted, MAX_REAL_THRESHOLD, ai_threshold)
     ai_called_real = 0
     true_positives = 0
     tpr: float | None = None
@@ -242,6 +277,19 @@ def fit_thresholds(
         true_positives = int(np.count_nonzero(ai >= ai_threshold))
         tpr = true_positives / m
         tpr_ci = clopper_pearson(true_positives, m, confidence)
+    real_as_real = int(np.count_nonzero(real <= real_threshold))
+    real_as_unsure = int(np.count_nonzero((real > real_threshold) & (real < ai_threshold)))
+    if real_as_real < math.ceil(real_share * n - 1e-9):
+        why = (
+            "known-AI images score that low too"
+            if real_threshold < min(wanted, MAX_REAL_THRESHOLD, ai_threshold)
+            else f"the real threshold stops at {min(MAX_REAL_THRESHOLD, ai_threshold):.3g}"
+        )
+        warnings.append(
+            f"only {real_as_real} of {n} real photos ({real_as_real / n:.0%}) read real, not "
+            f"the {real_share:.0%} asked for ({why}); {real_as_unsure} ({real_as_unsure / n:.0%})"
+            " will read unsure"
+        )
     return ThresholdFit(
         thresholds=Thresholds(real_threshold=real_threshold, ai_threshold=ai_threshold),
         target_fpr=target_fpr,
@@ -255,6 +303,9 @@ def fit_thresholds(
         tpr=tpr,
         tpr_ci=tpr_ci,
         ai_called_real=ai_called_real,
+        real_share=real_share,
+        real_as_real=real_as_real,
+        real_as_unsure=real_as_unsure,
         warnings=tuple(warnings),
     )
 
@@ -263,6 +314,12 @@ def validate_target_fpr(target_fpr: float) -> None:
     """Raise :class:`ConfigError` unless ``0 < target_fpr <= 0.5``."""
     if not 0.0 < target_fpr <= 0.5:
         raise ConfigError(f"target_fpr must be in (0, 0.5], got {target_fpr}")
+
+
+def validate_real_share(real_share: float) -> None:
+    """Raise :class:`ConfigError` unless ``0 < real_share < 1``."""
+    if not 0.0 < real_share < 1.0:
+        raise ConfigError(f"real_share must be in (0, 1), got {real_share}")
 
 
 def validate_profile_name(name: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -12,22 +13,61 @@ from rich.table import Table
 from synthcheck.evaluation.calibration import CalibrationProfile
 from synthcheck.evaluation.report import EvaluationReport
 
-__all__ = ["print_calibration", "print_report", "progress_bar"]
+__all__ = ["duration", "print_calibration", "print_report", "progress_bar"]
+
+
+def duration(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``2.5 h``: a time estimate at the precision it deserves."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class _LineProgress:
+    """Progress off a terminal (a log file, CI, a pipe): a plain line when work starts, at most
+    one every ``every`` seconds after that, and one at the end, each with the time left at the
+    rate so far. A run of ten minutes is then never silent."""
+
+    def __init__(self, console: Console, description: str, every: float) -> None:
+        self.console = console
+        self.description = description
+        self.every = every
+        self.start = time.monotonic()
+        self.last = self.start
+        self.printed = -1
+
+    def __call__(self, done: int, of: int) -> None:
+        now = time.monotonic()
+        finished = of > 0 and done >= of
+        due = self.printed < 0 or finished or now - self.last >= self.every
+        if of <= 0 or done == self.printed or not due:
+            return
+        self.last, self.printed = now, done
+        elapsed = now - self.start
+        line = f"{self.description}: {done}/{of} done, {duration(elapsed)}"
+        if 0 < done < of:
+            line += f", about {duration(elapsed / done * (of - done))} left"
+        self.console.print(line, highlight=False, markup=False)
 
 
 @contextmanager
 def progress_bar(
-    console: Console, description: str, total: int
+    console: Console, description: str, total: int, *, every: float = 15.0
 ) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on ``console`` when it is a terminal (none in CI or when piped); yields
-    the ``progress(done, total)`` callback that scoring calls."""
+    """A progress bar with the time left on ``console`` when it is a terminal, else plain
+    progress lines (at most one per ``every`` seconds); yields the ``progress(done, total)``
+    callback that scoring and feature extraction call."""
+    if not console.is_terminal:
+        yield _LineProgress(console, description, every)
+        return
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=console,
-        disable=not console.is_terminal,
         transient=True,
     ) as bar:
         task = bar.add_task(description, total=total)
@@ -99,6 +139,10 @@ def print_report(report: EvaluationReport, console: Console) -> None:
         console.print(table)
 
 
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
 def print_calibration(profile: CalibrationProfile, console: Console) -> None:
     """What the profile promises, with its uncertainty and warnings."""
     p = profile
@@ -109,6 +153,14 @@ def print_calibration(profile: CalibrationProfile, console: Console) -> None:
     )
     console.print(f"  AI threshold   p_ai ≥ {t.ai_threshold:.4f}")
     console.print(f"  real threshold p_ai ≤ {t.real_threshold:.4f} (between them: unsure)")
+    shares = p.outcome_shares()
+    if shares is not None:
+        real, unsure, ai = shares
+        console.print(
+            f"  [bold]on photos like these:[/] about {_pct(real)} will read real, "
+            f"{_pct(unsure)} unsure and {_pct(ai)} AI (measured on these {p.n_real} photos; "
+            f"rule: {_pct(p.real_share)} real, --real-share)"
+        )
     console.print(
         f"  false positives on these photos: {_p(p.empirical_fpr)} "
         f"(95% CI {_p(p.fpr_ci[0])}–{_p(p.fpr_ci[1])}); expected on new photos like them: "
@@ -120,6 +172,7 @@ def print_calibration(profile: CalibrationProfile, console: Console) -> None:
             f"(95% CI {_p(p.tpr_ci[0])}–{_p(p.tpr_ci[1])})"
         )
     if p.skipped:
-        console.print(f"  [yellow]{p.skipped} files could not be scored and were skipped[/]")
+        files = "file" if p.skipped == 1 else "files"
+        console.print(f"  [yellow]{p.skipped} {files} could not be scored and were skipped[/]")
     for warning in p.warnings:
         console.print(f"  [yellow]warning:[/] {warning}")

@@ -61,6 +61,9 @@ class PixelResult:
     signals: list[SignalResult]
     heatmap: NDArray[np.float64] | None = None
     notes: list[str] = field(default_factory=list)
+    #: ``short form: explanation`` of why this score is less reliable than usual (the engine
+    #: puts them in the result's notes and headline).
+    cautions: list[str] = field(default_factory=list)
     #: Seconds spent per head (tiling, features and probe), for benchmarks.
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -207,7 +210,10 @@ class DefaultPixelModel:
         top = head.probe.top_features(feats.mean(axis=0), head.columns)
         evidence = [
             Evidence(
-                f"{_tiles(plan.count)} of {plan.tile} px analysed at native resolution",
+                f"{_tiles(plan.count)} of {plan.tile} px analysed at native resolution"
+                if plan.scale == 1.0
+                else f"{_tiles(plan.count)} of {plan.tile} px of the image upscaled "
+                f"x{plan.scale:.2f} (it is smaller than one tile)",
                 "tiles",
                 plan.count,
             ),
@@ -276,11 +282,18 @@ class DefaultPixelModel:
         """The fusion weight of head ``i`` (None: an evidence-only head)."""
         return float(self.fusion.coef_[i]) if i < len(self.profile.heads) else None
 
-    def _signal(self, head: _Head, out: _HeadOutput, *, weight: float | None) -> SignalResult:
+    def _signal(
+        self, head: _Head, out: _HeadOutput, *, weight: float | None, size_weight: float = 1.0
+    ) -> SignalResult:
         # A fused head whose weight came out 0 (the fusion's weights are non-negative) does not
         # move the verdict, so it is reported like an evidence-only head.
         fused = weight is not None and weight > 0
-        p = float(head.platt.predict_proba(np.array([out.logit]))[0])
+        raw = float(head.platt.predict_proba(np.array([out.logit]))[0])
+        # On a small image the verdict's p_ai is pulled toward 0.5 by `size_weight`; each head's
+        # score is pulled the same way, so that a score the verdict ignores never reads as
+        # evidence for "ai" or "real" (a 29 x 100 image once showed three "ai" signals under an
+        # "unsure" verdict).
+        p = 0.5 + size_weight * (raw - 0.5)
         tiles_p = head.platt.predict_proba(out.tile_logits)
         verdict: SignalVerdict = (
             "ai" if p >= SIGNAL_AI_THRESHOLD else "real" if p <= SIGNAL_REAL_THRESHOLD else "none"
@@ -302,12 +315,23 @@ class DefaultPixelModel:
             "real": "pixels look camera-made",
             "none": "pixels are inconclusive",
         }[verdict]
+        if size_weight <= 0.0:
+            summary = (
+                f"not counted: the image is too small for this model (raw p_ai {raw:.2f} {where})"
+            )
+        elif size_weight < 1.0:
+            summary = (
+                f"{summary} (p_ai {p:.2f} {where}: raw {raw:.2f}, counted at weight "
+                f"{size_weight:.2f} because the image is small)"
+            )
+        else:
+            summary = f"{summary} (p_ai {p:.2f} {where})"
         return SignalResult(
             name=head.name,
             kind="pixel",
             verdict=verdict,
             score=p,
-            summary=f"{summary} (p_ai {p:.2f} {where})"
+            summary=summary
             + (
                 ""
                 if fused
@@ -321,6 +345,8 @@ class DefaultPixelModel:
                 "tile_grid": list(out.plan.grid_shape),
                 "fused": fused,
                 **({} if weight is None else {"weight": round(weight, 4)}),
+                **({} if size_weight >= 1.0 else {"size_weight": round(size_weight, 4)}),
+                **({} if size_weight >= 1.0 else {"raw_p_ai": round(raw, 4)}),
             },
         )
 
@@ -389,24 +415,32 @@ class DefaultPixelModel:
                 )
                 outs[k] = replace(dense, evidence=[*dense.evidence, mark])
         signals = [
-            self._signal(self.heads[i], outs[i], weight=weights[i])
+            self._signal(self.heads[i], outs[i], weight=weights[i], size_weight=weight)
             for i in range(len(self.heads))
             if i in outs
         ]
         notes_text = list(self.notes)
+        cautions: list[str] = []
         if weight < 1.0:
             short = min(pixels.shape[0], pixels.shape[1])
             p_ai = 0.5 + weight * (p_ai - 0.5)
-            notes_text.append(
+            small = (
                 f"the image is only {short} px on its short side: below the sizes the default "
                 f"model is reliable on (real photos that small were rare in training), so its "
                 f"score is pulled toward 'no information' (weight {weight:.2f})"
             )
+            notes_text.append(small)
+            cautions.append(f"small image: {small}")
         if notes_text:
             notes = tuple(Evidence(n, "note") for n in notes_text)
             signals[0] = replace(signals[0], evidence=(*signals[0].evidence, *notes))
         return PixelResult(
-            p_ai=p_ai, signals=signals, heatmap=grid, notes=notes_text, timings=timings
+            p_ai=p_ai,
+            signals=signals,
+            heatmap=grid,
+            notes=notes_text,
+            cautions=cautions,
+            timings=timings,
         )
 
     def _heatmap(self, pixels: NDArray[np.uint8]) -> tuple[int, _HeadOutput]:

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from synthcheck.engine.cautions import CAUTION_PREFIX
+from synthcheck.pixel.heatmap import LEGEND_WORDS, colorize
 from synthcheck.reports.images import file_data_uri, thumbnail_data_uri
-from synthcheck.reports.rows import headline
+from synthcheck.reports.rows import headline, plain_verdict, signal_word, tampered_manifest
 from synthcheck.reports.summary import ScanSummary
 from synthcheck.reports.svg import histogram_svg
 from synthcheck.results import ScanResult
@@ -47,11 +50,42 @@ class _Card:
     thumbnail: str | None
     heatmap: str | None
     headline: str
+    #: Plain words first (issue 27): the verdict as a sentence, then what could mislead.
+    plain: str = ""
+    alerts: tuple[str, ...] = ()
+    #: Notes that are neither cautions nor the heatmap's: shown with the details.
+    notes: tuple[str, ...] = ()
+    heatmap_note: str | None = None
 
 
 def _card(result: ScanResult, thumbnails: bool) -> _Card:
     thumb = thumbnail_data_uri(result.path) if thumbnails and result.verdict != "error" else None
-    return _Card(result, thumb, file_data_uri(result.heatmap), headline(result))
+    alerts: list[str] = []
+    tampered = tampered_manifest(result)
+    if tampered is not None:
+        alerts.append(
+            "Its C2PA Content Credentials fail validation: the file was changed after signing, "
+            "or the credentials belong to another image. " + tampered.summary
+        )
+    alerts += [n[len(CAUTION_PREFIX) :] for n in result.notes if n.startswith(CAUTION_PREFIX)]
+    mute = next((n for n in result.notes if n.startswith("heatmap uninformative")), None)
+    others = tuple(n for n in result.notes if not n.startswith(CAUTION_PREFIX) and n is not mute)
+    return _Card(
+        result,
+        thumb,
+        file_data_uri(result.heatmap),
+        headline(result),
+        plain_verdict(result),
+        tuple(alerts),
+        others,
+        mute,
+    )
+
+
+def _legend_gradient() -> str:
+    """The heatmap's colour ramp as a CSS gradient (the same colours as the PNG overlay)."""
+    stops = colorize(np.linspace(0.0, 1.0, 11))
+    return ", ".join(f"rgb({r},{g},{b}) {i * 10}%" for i, (r, g, b) in enumerate(stops))
 
 
 def write_html(
@@ -106,6 +140,9 @@ def write_html(
         "histogram": histogram_svg(bins) if n_scored else None,
         "n_scored": n_scored,
         "escape": html.escape,
+        "signal_word": signal_word,
+        "legend_words": LEGEND_WORDS,
+        "legend_gradient": _legend_gradient(),
     }
     stream.write(env.get_template("scan_report.html.j2").render(**context))
     stream.flush()

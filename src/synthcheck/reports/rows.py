@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from synthcheck._text import json_dumps
+from synthcheck.engine.cautions import short_caution
 from synthcheck.results import ScanResult, SignalResult
 
 __all__ = [
@@ -13,8 +14,11 @@ __all__ = [
     "csv_row",
     "headline",
     "jsonl_line",
+    "plain_verdict",
     "result_from_csv_row",
+    "signal_word",
     "strongest_signal",
+    "tampered_manifest",
 ]
 
 #: CSV columns. ``signals`` holds the JSONL ``signals`` list as JSON so that rows parse back fully.
@@ -59,14 +63,52 @@ def strongest_signal(result: ScanResult) -> SignalResult | None:
     return max(pool, key=lambda s: abs(s.score - 0.5))
 
 
+def tampered_manifest(result: ScanResult) -> SignalResult | None:
+    """The C2PA signal when the file's manifest fails validation (altered after signing, or not
+    this image's), else None. Such a manifest says nothing about AI, but a reader must see it."""
+    for s in result.signals:
+        if s.name == "c2pa" and s.details.get("integrity") == "invalid":
+            return s
+    return None
+
+
+def signal_word(signal: SignalResult) -> str:
+    """What a signal says, in plain words: "AI", "camera", "tampered" or "no information"."""
+    if signal.name == "c2pa" and signal.details.get("integrity") == "invalid":
+        return "tampered"
+    return {"ai": "AI", "real": "camera"}.get(signal.verdict, "no information")
+
+
+def plain_verdict(result: ScanResult) -> str:
+    """The verdict as a sentence a non-specialist reads first."""
+    if result.error is not None:
+        return "Could not be analysed"
+    decisive = any(s.decisive for s in result.signals)
+    return {
+        "ai": "Made by AI: its own metadata says so"
+        if decisive
+        else "Probably made by AI (from its pixels)",
+        "real": "Probably a camera photo",
+        "unsure": "Can't tell: the evidence is not strong either way",
+    }.get(result.verdict, result.verdict)
+
+
 def headline(result: ScanResult) -> str:
     """A short explanation of the verdict for tables and CSV."""
     if result.error is not None:
         return result.error.message
     signal = strongest_signal(result) or next((s for s in result.signals if s.evidence), None)
-    if signal is None:
-        return "no evidence either way"
-    return f"{signal.name}: {signal.summary}"
+    text = "no evidence either way" if signal is None else f"{signal.name}: {signal.summary}"
+    tampered = tampered_manifest(result)
+    if tampered is not None and tampered is not signal:
+        # An invalid manifest never moves the verdict (it is no evidence of AI), so it would
+        # otherwise hide under a "none" row while the headline talks about pixels.
+        text = f"C2PA manifest INVALID (altered after signing or not this image's); {text}"
+    # A caution belongs in front of a pixel-based verdict; decisive provenance does not need it.
+    caution = short_caution(result.notes)
+    if caution is not None and not any(s.decisive for s in result.signals):
+        text = f"caution, {caution}: {text}"
+    return text
 
 
 def _one_line(text: str) -> str:

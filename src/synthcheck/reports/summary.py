@@ -51,7 +51,7 @@ class ScanSummary:
     def line(self) -> str:
         """The one-line summary printed at the end of a scan."""
         parts = [f"{self.verdicts[v]} {v}" for v in ("ai", "unsure", "real")]
-        text = f"{self.total} files: " + ", ".join(parts)
+        text = f"{self.total} file{'' if self.total == 1 else 's'}: " + ", ".join(parts)
         text += f"; {self.n_errors} error{'s' if self.n_errors != 1 else ''}"
         text += f"; {self.n_skipped} skipped"
         if self.resumed:

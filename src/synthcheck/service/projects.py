@@ -33,7 +33,9 @@ class ProjectCreate(BaseModel):
     labels: list[str] = Field(default_factory=lambda: ["real", "ai"], min_length=2)
     ai_labels: list[str] | None = None
     extractors: list[str] | None = Field(
-        None, description="feature extractors (backbones and/or 'artifacts'); default: fastest"
+        None,
+        description="feature extractors (backbones and/or 'artifacts'); "
+        "default: the most accurate installed backbone",
     )
 
 

@@ -148,8 +148,15 @@ class C2paSignal(Signal):
             [Evidence(f"the manifest could not be read: {message}", "c2pa.error", message)],
         )
 
+    def _trust_words(self, s: ManifestSummary) -> str:
+        # Without trust anchors every signer fails the trust check, genuine Adobe and OpenAI
+        # credentials included: that is "not checked", not "not trusted".
+        if s.trusted:
+            return "signer trusted"
+        return "signer not trusted" if self.trust_anchors is not None else NOT_CHECKED
+
     def _judge(self, s: ManifestSummary) -> SignalResult:
-        evidence = _describe(s)
+        evidence = _describe(s, self._trust_words(s))
         details: dict[str, Any] = {
             "manifest": True,
             "integrity": "valid" if s.integrity_valid else "invalid",
@@ -180,7 +187,17 @@ class C2paSignal(Signal):
                 "ai",
                 0.85 if s.integrity_valid else 0.65,
                 f"C2PA manifest names the generator {tool} without an AI digitalSourceType; "
-                f"{_integrity_words(s)}, {_trust_words(s)}",
+                f"{_integrity_words(s)}, {self._trust_words(s)}",
+                evidence,
+                details=details,
+            )
+        if not s.integrity_valid:
+            return self.result(
+                "none",
+                0.5,
+                f"C2PA manifest INVALID: it {_integrity_words(s)}, so it was altered after "
+                "signing or does not belong to these pixels; no AI or capture source type "
+                "declared",
                 evidence,
                 details=details,
             )
@@ -188,7 +205,7 @@ class C2paSignal(Signal):
             "none",
             0.5,
             f"C2PA manifest present, no AI or capture source type declared; "
-            f"{_integrity_words(s)}, {_trust_words(s)}",
+            f"{_integrity_words(s)}, {self._trust_words(s)}",
             evidence,
             details=details,
         )
@@ -210,7 +227,7 @@ class C2paSignal(Signal):
             return self.result(
                 "ai",
                 0.99 if claim.source_class == "ai" else 0.97,
-                f"{what}; {_integrity_words(s)}, {_trust_words(s)}",
+                f"{what}; {_integrity_words(s)}, {self._trust_words(s)}",
                 evidence,
                 decisive=True,
                 details=details,
@@ -243,8 +260,7 @@ class C2paSignal(Signal):
             return self.result(
                 "real",
                 0.4,
-                f"C2PA manifest declares {claim.code}, but the signer is not trusted "
-                "(weak evidence)",
+                f"C2PA manifest declares {claim.code}, but {self._trust_words(s)} (weak evidence)",
                 evidence,
                 details=details,
             )
@@ -263,11 +279,12 @@ def _integrity_words(s: ManifestSummary) -> str:
     return "fails validation (" + ", ".join(s.integrity_failures[:3]) + ")"
 
 
-def _trust_words(s: ManifestSummary) -> str:
-    return "signer trusted" if s.trusted else "signer not trusted"
+#: Where the README explains the trust list (named in every "not checked" message).
+TRUST_LIST_HELP = "see 'C2PA trust list' in the README"
+NOT_CHECKED = f"signer not checked: no trust list configured ({TRUST_LIST_HELP})"
 
 
-def _describe(s: ManifestSummary) -> list[Evidence]:
+def _describe(s: ManifestSummary, trust_words: str) -> list[Evidence]:
     ev = [
         Evidence(
             f"C2PA manifest store with {s.manifest_count} manifest(s); active manifest made by "
@@ -296,6 +313,8 @@ def _describe(s: ManifestSummary) -> list[Evidence]:
         )
     if s.trusted:
         ev.append(Evidence("signer trust: trusted", "c2pa.trust", "trusted"))
+    elif trust_words == NOT_CHECKED:
+        ev.append(Evidence(NOT_CHECKED, "c2pa.trust", "not-checked"))
     else:
         reasons = "; ".join(explain_code(c) for c in s.credential_issues[:4]) or "not trusted"
         ev.append(Evidence(f"signer trust: {reasons}", "c2pa.trust", s.credential_issues))

@@ -56,7 +56,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     Parameters:
         extractors: feature extractors (backbone names and/or ``"artifacts"``); None uses the
-            fastest installed backbone plus the artifact features.
+            most accurate installed backbone plus the artifact features.
         folds: stratified CV folds of the sweep (>= 2).
         heads: heads the sweep may choose from (subset of ridge, logistic, svm, mlp).
         ai_labels: labels whose probability is ``p_ai`` (:meth:`predict_p_ai`); None: every

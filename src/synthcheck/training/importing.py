@@ -153,9 +153,12 @@ def import_items(
                 )
             )
             pixels.setdefault(sha, image.pixels)
-            report.labels[item.label or ""] += 1
         if rows:
-            added, merged = store.add_images(project_id, rows)
+            new: list[int] = []
+            added, merged = store.add_images(project_id, rows, added_rows=new)
+            # Per-label counts of the *new* images: duplicates are counted as merged only.
+            for i in new:
+                report.labels[rows[i][7] or ""] += 1
             report.added += added
             report.merged += merged
             report.seconds_features += cache_features(store, extractors, pixels, views=views)

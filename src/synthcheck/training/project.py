@@ -134,9 +134,9 @@ class Project:
         extractors: Sequence[str] | None = None,
         home: str | os.PathLike[str] | None = None,
     ) -> Project:
-        """Create project ``name``. ``extractors`` default to the fastest installed backbone
-        plus the artifact features (see :func:`~synthcheck.training.features.default_extractors`).
-        """
+        """Create project ``name``. ``extractors`` default to the most accurate installed
+        backbone plus the artifact features (see
+        :func:`~synthcheck.training.features.default_extractors`)."""
         labs = _check_labels(labels)
         ai = tuple(ai_labels) if ai_labels is not None else tuple(x for x in labs if x != "real")
         unknown = [lab for lab in ai if lab not in labs]
@@ -332,10 +332,14 @@ class Project:
 
     # -- features ----------------------------------------------------------------------------
     def _features(
-        self, rows: list[ImageRow], extractors: Sequence[str]
+        self,
+        rows: list[ImageRow],
+        extractors: Sequence[str],
+        progress: Callable[[int, int], None] | None = None,
     ) -> tuple[dict[str, NDArray[np.float32]], list[int], list[tuple[str, str]], float]:
         """Feature matrices for ``rows`` (computing what the cache lacks); rows whose file can
-        no longer be read are skipped and reported."""
+        no longer be read are skipped and reported. ``progress(done, total)`` counts the images
+        whose features had to be computed."""
         shas = [r.sha256 for r in rows]
         spent = 0.0
         missing: set[str] = set()
@@ -345,6 +349,8 @@ class Project:
             missing |= {s for s in shas if s not in have}
         skipped: list[tuple[str, str]] = []
         todo = [r for r in rows if r.sha256 in missing]
+        if progress is not None and todo:
+            progress(0, len(todo))
         for start in range(0, len(todo), 32):
             pixels: dict[str, NDArray[np.uint8]] = {}
             for r in todo[start : start + 32]:
@@ -360,6 +366,8 @@ class Project:
                         )
                     )
             spent += cache_features(self._store, extractors, pixels)
+            if progress is not None:
+                progress(min(start + 32, len(todo)), len(todo))
         out: dict[str, NDArray[np.float32]] = {}
         keep: list[int] = []
         per_ex = {}
@@ -386,13 +394,15 @@ class Project:
         heads: Sequence[str] = HEAD_ORDER,
         force: bool = False,
         init: str = "none",
+        progress: Callable[[int, int], None] | None = None,
     ) -> TrainReport:
         """Sweep heads x hyperparameters x feature sets with stratified ``folds``-fold CV and
         store the best model as a new version when it beats the current one (or when the
         labelled data changed since the current one was trained, or ``force``).
 
         ``init="default"`` also offers the sweep the default detector's head logits, alone and
-        stacked on the project's features (see :mod:`synthcheck.training.warmstart`)."""
+        stacked on the project's features (see :mod:`synthcheck.training.warmstart`).
+        ``progress(done, total)`` follows the feature extraction (the slow part with CLIP)."""
         if init not in INIT_CHOICES:
             raise ConfigError(f"unknown init {init!r}; choose one of {', '.join(INIT_CHOICES)}")
         t0 = time.perf_counter()
@@ -403,7 +413,7 @@ class Project:
                 f"`synthcheck project import {self.name} DIR --label L`"
             )
         extractors = self.extractors
-        feats, keep, skipped, _spent = self._features(rows, extractors)
+        feats, keep, skipped, _spent = self._features(rows, extractors, progress)
         seconds_features = time.perf_counter() - t0
         kept_rows = [rows[i] for i in keep]
         blocks: list[RawBlock] = []

@@ -312,10 +312,13 @@ class Store:
         self,
         project_id: int,
         rows: Iterable[tuple[str, str, str | None, str | None, int, int, int, str | None, str]],
+        *,
+        added_rows: list[int] | None = None,
     ) -> tuple[int, int]:
         """Add ``(sha256, path, blob, format, width, height, nbytes, label, source)`` rows in one
         transaction. An image already in the project keeps its row; a label given now replaces
-        its label. Returns (new images, duplicates merged)."""
+        its label. Returns (new images, duplicates merged); ``added_rows`` collects the indices
+        of the rows that were new."""
         added = merged = 0
         now = time.time()
         with self.transaction() as db:
@@ -323,7 +326,7 @@ class Store:
                 "SELECT COALESCE(MAX(seq), 0) FROM project_images WHERE project_id=?",
                 (project_id,),
             ).fetchone()[0]
-            for sha, path, blob, fmt, width, height, nbytes, label, source in rows:
+            for i, (sha, path, blob, fmt, width, height, nbytes, label, source) in enumerate(rows):
                 db.execute(
                     "INSERT INTO images(sha256, path, blob, format, width, height, nbytes, added) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET "
@@ -342,6 +345,8 @@ class Store:
                         (project_id, sha, label, source, now, seq),
                     )
                     added += 1
+                    if added_rows is not None:
+                        added_rows.append(i)
                 else:
                     merged += 1
                     if label is not None and label != existing["label"]:
