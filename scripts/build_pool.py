@@ -269,7 +269,8 @@ def read_skip_list(path: Path) -> set[tuple[str, str]]:
 
 
 def git_dir(mirrors: Path, repository: str) -> Path:
-    return mirrors / repository.replace("/", "+") / "repo"
+    gd = mirrors / repository.replace("/", "+") / "repo"
+    return gd / ".git" if (gd / ".git").is_dir() else gd
 
 
 def ls_tree(gd: Path, commit: str) -> dict[str, tuple[str, int]]:
