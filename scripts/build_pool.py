@@ -62,7 +62,7 @@ Image.MAX_IMAGE_PIXELS = 400_000_000
 
 REPO = Path(__file__).resolve().parents[1]
 PROCESS_VERSION = "pool-1"  # bump when decoding / resizing / writing changes
-IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".tif", ".tiff", ".bmp")
+IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".tif", ".tiff", ".bmp", ".hif")
 SOURCE_FIELDS = [
     "repository", "commit", "pattern", "exclude", "label", "name", "family", "year", "photoreal",
     "licence", "verification", "max_images", "notes",
