@@ -33,6 +33,7 @@ Only stdlib, numpy, Pillow and pillow-heif.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import fnmatch
 import hashlib
@@ -62,20 +63,62 @@ Image.MAX_IMAGE_PIXELS = 400_000_000
 
 REPO = Path(__file__).resolve().parents[1]
 PROCESS_VERSION = "pool-1"  # bump when decoding / resizing / writing changes
-IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".tif", ".tiff", ".bmp", ".hif")
+IMAGE_EXT = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".webp",
+    ".heic",
+    ".heif",
+    ".hif",
+    ".avif",
+    ".tif",
+    ".tiff",
+    ".bmp",
+)
 SOURCE_FIELDS = [
-    "repository", "commit", "pattern", "exclude", "label", "name", "family", "year", "photoreal",
-    "licence", "verification", "max_images", "notes",
+    "repository",
+    "commit",
+    "pattern",
+    "exclude",
+    "label",
+    "name",
+    "family",
+    "year",
+    "photoreal",
+    "licence",
+    "verification",
+    "max_images",
+    "notes",
 ]
 MANIFEST_FIELDS = [
-    "file", "sha256", "pixel_sha256", "label", "source", "generator", "family", "photoreal", "year",
-    "width", "height", "orig_width", "orig_height", "orig_format", "resized", "repository",
-    "commit", "path", "licence", "verification", "dhash",
+    "file",
+    "sha256",
+    "pixel_sha256",
+    "label",
+    "source",
+    "generator",
+    "family",
+    "photoreal",
+    "year",
+    "width",
+    "height",
+    "orig_width",
+    "orig_height",
+    "orig_format",
+    "resized",
+    "repository",
+    "commit",
+    "path",
+    "licence",
+    "verification",
+    "dhash",
 ]
 
 
 # ----------------------------------------------------------------------------------------------
 # pure functions (unit-tested in tests/test_build_pool.py)
+
 
 def parse_reserved(text: str) -> set[str]:
     """owner/name (lower case) of every list item of RESERVED.md."""
@@ -99,7 +142,8 @@ def check_not_reserved(sources: Iterable[dict], reserved: set[str]) -> None:
     bad = sorted({s["repository"] for s in sources if is_reserved(s["repository"], reserved)})
     if bad:
         raise ReservedSourceError(
-            "sources.csv names repositories reserved for independent evaluation: " + ", ".join(bad))
+            "sources.csv names repositories reserved for independent evaluation: " + ", ".join(bad)
+        )
 
 
 def target_size(width: int, height: int, max_side: int = 2048) -> tuple[int, int]:
@@ -126,7 +170,9 @@ def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
 
-def dedup(items: Sequence[tuple[str, int, str]], threshold: int) -> tuple[list[int], dict[int, int]]:
+def dedup(
+    items: Sequence[tuple[str, int, str]], threshold: int
+) -> tuple[list[int], dict[int, int]]:
     """Near-duplicate filter in order. items: (label, dhash, pixel_sha256).
 
     Keeps an item unless an earlier kept item has the same label and a dHash within ``threshold``
@@ -171,7 +217,8 @@ def match_paths(paths: Iterable[str], pattern: str, exclude: str = "") -> list[s
         if not p.lower().endswith(IMAGE_EXT):
             continue
         if any(fnmatch.fnmatchcase(p, q) for q in pats) and not any(
-                fnmatch.fnmatchcase(p, q) for q in excl):
+            fnmatch.fnmatchcase(p, q) for q in excl
+        ):
             out.append(p)
     return sorted(out)
 
@@ -186,15 +233,14 @@ def spread(items: Sequence, k: int) -> list:
 
 def to_srgb_rgb(img: Image.Image) -> Image.Image:
     """Orientation, ICC -> sRGB, alpha flattened onto white, 8-bit RGB."""
-    try:
+    with contextlib.suppress(Exception):
         img.seek(0)
-    except Exception:
-        pass
     img = ImageOps.exif_transpose(img)
     icc = img.info.get("icc_profile")
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         a = np.asarray(img, dtype=np.float64)
-        img = Image.fromarray(np.clip(a / (257.0 if a.max() > 255 else 1.0), 0, 255).astype(np.uint8))
+        scale = 257.0 if a.max() > 255 else 1.0
+        img = Image.fromarray(np.clip(a / scale, 0, 255).astype(np.uint8))
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         img = img.convert("RGBA")
         bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
@@ -221,8 +267,14 @@ def process_bytes(data: bytes, max_side: int) -> tuple[Image.Image, dict]:
     resized = (tw, th) != (w0, h0)
     if resized:
         rgb = rgb.resize((tw, th), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return rgb, {"orig_format": fmt, "orig_width": w0, "orig_height": h0, "width": tw,
-                 "height": th, "resized": int(resized)}
+    return rgb, {
+        "orig_format": fmt,
+        "orig_width": w0,
+        "orig_height": h0,
+        "width": tw,
+        "height": th,
+        "resized": int(resized),
+    }
 
 
 def png_bytes(img: Image.Image) -> bytes:
@@ -233,6 +285,7 @@ def png_bytes(img: Image.Image) -> bytes:
 
 # ----------------------------------------------------------------------------------------------
 # sources and mirrors
+
 
 @dataclass
 class Source:
@@ -247,9 +300,12 @@ class Source:
 
 
 def read_sources(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r.get("repository", "").strip()
-                and not r["repository"].lstrip().startswith("#")]
+    with Path(path).open(newline="", encoding="utf-8") as f:
+        rows = [
+            r
+            for r in csv.DictReader(f)
+            if r.get("repository", "").strip() and not r["repository"].lstrip().startswith("#")
+        ]
     for r in rows:
         for k in SOURCE_FIELDS:
             r.setdefault(k, "")
@@ -274,14 +330,17 @@ def git_dir(mirrors: Path, repository: str) -> Path:
 
 
 def ls_tree(gd: Path, commit: str) -> dict[str, tuple[str, int]]:
-    out = subprocess.run(["git", f"--git-dir={gd}", "ls-tree", "-r", "-l", "-z", commit],
-                         check=True, capture_output=True).stdout
+    out = subprocess.run(
+        ["git", f"--git-dir={gd}", "ls-tree", "-r", "-l", "-z", commit],
+        check=True,
+        capture_output=True,
+    ).stdout
     res = {}
     for ent in out.split(b"\0"):
         if not ent:
             continue
         meta, path = ent.split(b"\t", 1)
-        mode, typ, sha, size = meta.split()
+        _mode, typ, sha, size = meta.split()
         if typ != b"blob" or not size.isdigit():  # missing from the snapshot (>= 4 MiB, LFS)
             continue
         res[path.decode("utf-8", "surrogateescape")] = (sha.decode(), int(size))
@@ -289,8 +348,9 @@ def ls_tree(gd: Path, commit: str) -> dict[str, tuple[str, int]]:
 
 
 def cat_blob(gd: Path, sha: str) -> bytes:
-    return subprocess.run(["git", f"--git-dir={gd}", "cat-file", "blob", sha], check=True,
-                          capture_output=True).stdout
+    return subprocess.run(
+        ["git", f"--git-dir={gd}", "cat-file", "blob", sha], check=True, capture_output=True
+    ).stdout
 
 
 def safe_name(repo: str, path: str) -> str:
@@ -315,7 +375,7 @@ def _work(job: tuple) -> dict:
         png = png_bytes(img)
         facts["sha256"] = hashlib.sha256(png).hexdigest()
         Path(out_tmp).parent.mkdir(parents=True, exist_ok=True)
-        with open(out_tmp, "wb") as f:
+        with Path(out_tmp).open("wb") as f:
             f.write(png)
         return facts
     except Exception as e:  # undecodable, truncated, unsupported
@@ -326,8 +386,10 @@ def build(args) -> int:
     mirrors, out = Path(args.mirrors), Path(args.out)
     sources = read_sources(Path(args.sources))
     if not args.reserved or not Path(args.reserved).exists():
-        print(f"RESERVED.md not found at {args.reserved!r}: refusing to build without it",
-              file=sys.stderr)
+        print(
+            f"RESERVED.md not found at {args.reserved!r}: refusing to build without it",
+            file=sys.stderr,
+        )
         return 2
     reserved = parse_reserved(Path(args.reserved).read_text(encoding="utf-8"))
     check_not_reserved(sources, reserved)
@@ -353,8 +415,7 @@ def build(args) -> int:
             print(f"commit {s['commit']} not in {gd}: source skipped", file=sys.stderr)
             continue
         paths = match_paths(tree, s["pattern"], s["exclude"])
-        paths = [p for p in paths if tree[p][1] > 0
-                 and (s["repository"].lower(), p) not in skip]
+        paths = [p for p in paths if tree[p][1] > 0 and (s["repository"].lower(), p) not in skip]
         paths = spread(paths, int(s["max_images"] or 0))
         per_source.append((s, len(paths)))
         if not paths:
@@ -370,17 +431,19 @@ def build(args) -> int:
 
     # 2. decode what the cache lacks
     todo = []
-    for s, p, sha, gd in cands:
+    for _s, _p, sha, gd in cands:
         key = f"{settings}:{sha}"
         if key in cache and ("error" in cache[key] or (blobs / f"{sha}.png").exists()):
             continue
         todo.append((gd, sha, str(blobs / f"{sha}.png"), args.max_side))
     todo = list({t[1]: t for t in todo}.values())
-    print(f"{len(cands)} candidate files from {len(sources)} sources; {len(todo)} to decode",
-          file=sys.stderr)
+    print(
+        f"{len(cands)} candidate files from {len(sources)} sources; {len(todo)} to decode",
+        file=sys.stderr,
+    )
     done = 0
     with ProcessPoolExecutor(max_workers=args.jobs) as ex:
-        for job, facts in zip(todo, ex.map(_work, todo, chunksize=4)):
+        for job, facts in zip(todo, ex.map(_work, todo, chunksize=4), strict=False):
             cache[f"{settings}:{job[1]}"] = facts
             done += 1
             if done % 200 == 0:
@@ -390,7 +453,7 @@ def build(args) -> int:
 
     # 3. filter, dedup, write
     items, rows, errors = [], [], Counter()
-    for s, p, sha, gd in cands:
+    for s, p, sha, _gd in cands:
         f = cache[f"{settings}:{sha}"]
         if "error" in f:
             errors[(s["repository"], f["error"][:60])] += 1
@@ -415,33 +478,50 @@ def build(args) -> int:
             if dst.exists():
                 dst.unlink()
             os.link(src, dst)
-        manifest.append({
-            "file": rel, "sha256": f["sha256"], "pixel_sha256": f["pixel_sha256"],
-            "label": s["label"], "source": s["name"],
-            "generator": s["name"] if s["label"] == "fake" else "",
-            "family": s["family"], "photoreal": s["photoreal"], "year": s["year"],
-            "width": f["width"], "height": f["height"], "orig_width": f["orig_width"],
-            "orig_height": f["orig_height"], "orig_format": f["orig_format"],
-            "resized": f["resized"], "repository": s["repository"],
-            "commit": s["commit"], "path": p, "licence": s["licence"],
-            "verification": s["verification"], "dhash": f["dhash"],
-        })
+        manifest.append(
+            {
+                "file": rel,
+                "sha256": f["sha256"],
+                "pixel_sha256": f["pixel_sha256"],
+                "label": s["label"],
+                "source": s["name"],
+                "generator": s["name"] if s["label"] == "fake" else "",
+                "family": s["family"],
+                "photoreal": s["photoreal"],
+                "year": s["year"],
+                "width": f["width"],
+                "height": f["height"],
+                "orig_width": f["orig_width"],
+                "orig_height": f["orig_height"],
+                "orig_format": f["orig_format"],
+                "resized": f["resized"],
+                "repository": s["repository"],
+                "commit": s["commit"],
+                "path": p,
+                "licence": s["licence"],
+                "verification": s["verification"],
+                "dhash": f["dhash"],
+            }
+        )
     # remove pool files that are no longer in the manifest
     for lab in ("real", "fake"):
         for fp in (out / lab).rglob("*.png") if (out / lab).exists() else []:
             if str(fp.relative_to(out)) not in used:
                 fp.unlink()
-    with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as fh:
+    with (out / "manifest.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS)
         w.writeheader()
         w.writerows(manifest)
-    with open(out / "dropped.csv", "w", newline="", encoding="utf-8") as fh:
+    with (out / "dropped.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["repository", "path", "duplicate_of_repository", "duplicate_of_path"])
         for i, j in sorted(dropped.items()):
             w.writerow([rows[i][0]["repository"], rows[i][1], rows[j][0]["repository"], rows[j][1]])
-    print(f"pool: {len(manifest)} images ({len(dropped)} near-duplicates dropped, "
-          f"{sum(errors.values())} skipped)", file=sys.stderr)
+    print(
+        f"pool: {len(manifest)} images ({len(dropped)} near-duplicates dropped, "
+        f"{sum(errors.values())} skipped)",
+        file=sys.stderr,
+    )
     for (repo, why), n in sorted(errors.items()):
         print(f"  skipped {n:4d} {repo}: {why}", file=sys.stderr)
     return 0
@@ -450,18 +530,25 @@ def build(args) -> int:
 # ----------------------------------------------------------------------------------------------
 # report
 
+
 def _load_dev(dev_manifest: Path, families: Path) -> list[dict]:
     fam = {}
     if families.exists():
-        with open(families, newline="", encoding="utf-8") as f:
+        with Path(families).open(newline="", encoding="utf-8") as f:
             fam = {r["generator"]: r for r in csv.DictReader(f)}
     rows = []
-    with open(dev_manifest, newline="", encoding="utf-8") as f:
+    with Path(dev_manifest).open(newline="", encoding="utf-8") as f:
         for r in csv.DictReader(f):
             m = fam.get(r["generator"], {})
-            rows.append({"label": r["label"], "source": r["generator"],
-                         "family": m.get("family", r["generator"]),
-                         "year": m.get("year", ""), "photoreal": m.get("photoreal", "")})
+            rows.append(
+                {
+                    "label": r["label"],
+                    "source": r["generator"],
+                    "family": m.get("family", r["generator"]),
+                    "year": m.get("year", ""),
+                    "photoreal": m.get("photoreal", ""),
+                }
+            )
     return rows
 
 
@@ -477,13 +564,15 @@ def report(rows: list[dict], title: str) -> str:
             fam_year[r["family"]] = max(fam_year[r["family"]] or "0", r["year"])
     recent = sorted(f for f, y in fam_year.items() if y and y[:4] >= "2024")
     pr = Counter(r["photoreal"] for r in fakes)
-    lines = [f"## {title}",
-             f"images: {len(rows)} (fake {len(fakes)}, real {len(reals)})",
-             f"fake generators: {len({r['source'] for r in fakes})}; families: {len(fam)}; "
-             f"families released 2024-2026: {len(recent)}",
-             f"photoreal fakes: {pr.get('yes', 0)} / {len(fakes)} "
-             f"({100 * pr.get('yes', 0) / max(1, len(fakes)):.1f}%)",
-             f"real sources: {len(src)}"]
+    lines = [
+        f"## {title}",
+        f"images: {len(rows)} (fake {len(fakes)}, real {len(reals)})",
+        f"fake generators: {len({r['source'] for r in fakes})}; families: {len(fam)}; "
+        f"families released 2024-2026: {len(recent)}",
+        f"photoreal fakes: {pr.get('yes', 0)} / {len(fakes)} "
+        f"({100 * pr.get('yes', 0) / max(1, len(fakes)):.1f}%)",
+        f"real sources: {len(src)}",
+    ]
     if fam:
         f0, n0 = fam.most_common(1)[0]
         lines.append(f"largest family: {f0} {n0} ({100 * n0 / len(fakes):.1f}% of fakes)")
@@ -500,7 +589,8 @@ def report(rows: list[dict], title: str) -> str:
     for s, n in src.most_common():
         lines.append(f"  {n:5d}  {s:32s} {rf[s]}")
     yc = Counter(r["year"] for r in fakes)
-    lines.append("fakes per release year: " + ", ".join(f"{y or '?'}: {n}" for y, n in sorted(yc.items())))
+    per_year = ", ".join(f"{y or '?'}: {n}" for y, n in sorted(yc.items()))
+    lines.append(f"fakes per release year: {per_year}")
     lines.append(f"families released 2024-2026: {', '.join(recent)}")
     return "\n".join(lines)
 
@@ -515,21 +605,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-side", type=int, default=128)
     ap.add_argument("--hamming", type=int, default=4)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--skip-list", default=str(REPO / "data" / "dev_paths.csv"),
-                    help="repository,path CSV of files already in the dev pool (not taken again)")
+    ap.add_argument(
+        "--skip-list",
+        default=str(REPO / "data" / "dev_paths.csv"),
+        help="repository,path CSV of files already in the dev pool (not taken again)",
+    )
     ap.add_argument("--dry-run", action="store_true", help="list matches per source, write nothing")
     ap.add_argument("--report", action="store_true", help="print counts of an existing pool")
     ap.add_argument("--dev", default="", help="also report pool + dev pool (dev manifest.csv)")
     ap.add_argument("--dev-families", default=str(REPO / "data" / "dev_families.csv"))
     args = ap.parse_args(argv)
     if args.report:
-        with open(Path(args.out) / "manifest.csv", newline="", encoding="utf-8") as f:
+        with (Path(args.out) / "manifest.csv").open(newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         print(report(rows, f"pool {args.out}"))
         if args.dev:
             print()
-            print(report(rows + _load_dev(Path(args.dev), Path(args.dev_families)),
-                         "pool + dev pool"))
+            print(
+                report(rows + _load_dev(Path(args.dev), Path(args.dev_families)), "pool + dev pool")
+            )
         return 0
     return build(args)
 

@@ -37,15 +37,18 @@ def _noise(seed: int, w: int = 96, h: int = 64) -> Image.Image:
 
 def test_parse_reserved_and_case_insensitive_refusal():
     res = bp.parse_reserved(RESERVED_MD)
-    assert res == {"comfy-org/example_workflows", "elischwartz/imagenet-sample-images",
-                   "tencent-hunyuan/hunyuanimage-3.0"}
+    assert res == {
+        "comfy-org/example_workflows",
+        "elischwartz/imagenet-sample-images",
+        "tencent-hunyuan/hunyuanimage-3.0",
+    }
     assert bp.is_reserved("comfy-org/Example_Workflows", res)
     assert bp.is_reserved("ELISCHWARTZ/imagenet-sample-images/", res)
     assert not bp.is_reserved("Tencent-Hunyuan/HunyuanImage-2.1", res)
     ok = [{"repository": "black-forest-labs/flux"}]
     bp.check_not_reserved(ok, res)
-    with pytest.raises(bp.ReservedSourceError, match="(?i)imagenet-sample-images"):
-        bp.check_not_reserved(ok + [{"repository": "eliSchwartz/IMAGENET-sample-images"}], res)
+    with pytest.raises(bp.ReservedSourceError, match=r"(?i)imagenet-sample-images"):
+        bp.check_not_reserved([*ok, {"repository": "eliSchwartz/IMAGENET-sample-images"}], res)
 
 
 def test_resize_rule_never_upscales():
@@ -86,9 +89,13 @@ def test_dhash_dedup_near_duplicates_per_label():
     b = _noise(4)
     ha, ha2, hb = bp.dhash64(a), bp.dhash64(a_jpeg), bp.dhash64(b)
     assert bp.hamming(ha, ha2) <= 4 < bp.hamming(ha, hb)
-    items = [("real", ha, "p1"), ("real", ha2, "p2"), ("real", hb, "p3"),
-             ("fake", ha2, "p4"),  # same look, other label: kept (an edit next to its photo)
-             ("fake", hb, "p3")]   # pixel-identical to a kept image: dropped whatever the label
+    items = [
+        ("real", ha, "p1"),
+        ("real", ha2, "p2"),
+        ("real", hb, "p3"),
+        ("fake", ha2, "p4"),  # same look, other label: kept (an edit next to its photo)
+        ("fake", hb, "p3"),
+    ]  # pixel-identical to a kept image: dropped whatever the label
     kept, dropped = bp.dedup(items, threshold=4)
     assert kept == [0, 2, 3]
     assert dropped == {1: 0, 4: 2}
@@ -112,6 +119,6 @@ def test_alpha_flattened_and_16bit():
     rgba = Image.new("RGBA", (200, 150), (0, 0, 0, 0))
     out, _ = bp.process_bytes(_png(rgba), 2048)
     assert out.mode == "RGB" and out.getpixel((0, 0)) == (255, 255, 255)
-    a16 = (np.arange(200 * 150, dtype=np.uint16).reshape(150, 200) * 2)
+    a16 = np.arange(200 * 150, dtype=np.uint16).reshape(150, 200) * 2
     out, _ = bp.process_bytes(_png(Image.fromarray(a16)), 2048)
     assert out.mode == "RGB" and out.size == (200, 150)
