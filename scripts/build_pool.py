@@ -166,6 +166,13 @@ def dhash64(img: Image.Image) -> int:
     return v
 
 
+def grey_std(img: Image.Image) -> float:
+    """Standard deviation of the grey levels of a 256-px thumbnail (blank test images are ~0)."""
+    g = img.convert("L")
+    g.thumbnail((256, 256))
+    return round(float(np.asarray(g, dtype=np.float32).std()), 3)
+
+
 def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
@@ -372,6 +379,7 @@ def _work(job: tuple) -> dict:
         pix = hashlib.sha256(img.tobytes()).hexdigest()
         facts["pixel_sha256"] = pix
         facts["dhash"] = f"{dhash64(img):016x}"
+        facts["grey_std"] = grey_std(img)
         png = png_bytes(img)
         facts["sha256"] = hashlib.sha256(png).hexdigest()
         Path(out_tmp).parent.mkdir(parents=True, exist_ok=True)
@@ -461,8 +469,15 @@ def build(args) -> int:
         if min(f["width"], f["height"]) < args.min_side:
             errors[(s["repository"], "too small")] += 1
             continue
+        if "grey_std" not in f:  # cache entries written before the flat-image rule
+            with Image.open(blobs / f"{sha}.png") as im:
+                f["grey_std"] = grey_std(im)
+        if f["grey_std"] < args.min_std:
+            errors[(s["repository"], "flat (blank test image)")] += 1
+            continue
         items.append((s["label"], int(f["dhash"], 16), f["pixel_sha256"]))
         rows.append((s, p, sha, f))
+    cache_path.write_text(json.dumps(cache))
     kept, dropped = dedup(items, args.hamming)
     manifest, used = [], set()
     for i in kept:
@@ -604,6 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-side", type=int, default=2048)
     ap.add_argument("--min-side", type=int, default=128)
     ap.add_argument("--hamming", type=int, default=4)
+    ap.add_argument("--min-std", type=float, default=4.0, help="drop near-constant images")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument(
         "--skip-list",

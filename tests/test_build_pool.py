@@ -122,3 +122,8 @@ def test_alpha_flattened_and_16bit():
     a16 = np.arange(200 * 150, dtype=np.uint16).reshape(150, 200) * 2
     out, _ = bp.process_bytes(_png(Image.fromarray(a16)), 2048)
     assert out.mode == "RGB" and out.size == (200, 150)
+
+
+def test_grey_std_flags_blank_images():
+    assert bp.grey_std(Image.new("RGB", (300, 200), (128, 128, 128))) < 1
+    assert bp.grey_std(_noise(5, 300, 200)) > 10
