@@ -81,6 +81,7 @@ SOURCE_FIELDS = [
     "commit",
     "pattern",
     "exclude",
+    "require",
     "label",
     "name",
     "family",
@@ -112,6 +113,7 @@ MANIFEST_FIELDS = [
     "path",
     "licence",
     "verification",
+    "camera",
     "dhash",
 ]
 
@@ -354,6 +356,17 @@ def ls_tree(gd: Path, commit: str) -> dict[str, tuple[str, int]]:
     return res
 
 
+def camera_of(data: bytes) -> str:
+    """'Make Model' from the EXIF of the original file ('' when there is none)."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            exif = im.getexif()
+            make, model = exif.get(0x010F, ""), exif.get(0x0110, "")
+    except Exception:
+        return ""
+    return " ".join(str(x).strip("\x00 ") for x in (make, model) if x).strip()
+
+
 def cat_blob(gd: Path, sha: str) -> bytes:
     return subprocess.run(
         ["git", f"--git-dir={gd}", "cat-file", "blob", sha], check=True, capture_output=True
@@ -376,6 +389,7 @@ def _work(job: tuple) -> dict:
         if data[:40].startswith(b"version https://git-lfs"):
             return {"error": "lfs pointer"}
         img, facts = process_bytes(data, max_side)
+        facts["camera"] = camera_of(data)
         pix = hashlib.sha256(img.tobytes()).hexdigest()
         facts["pixel_sha256"] = pix
         facts["dhash"] = f"{dhash64(img):016x}"
@@ -461,13 +475,18 @@ def build(args) -> int:
 
     # 3. filter, dedup, write
     items, rows, errors = [], [], Counter()
-    for s, p, sha, _gd in cands:
+    for s, p, sha, gd in cands:
         f = cache[f"{settings}:{sha}"]
         if "error" in f:
             errors[(s["repository"], f["error"][:60])] += 1
             continue
         if min(f["width"], f["height"]) < args.min_side:
             errors[(s["repository"], "too small")] += 1
+            continue
+        if "camera" not in f:  # cache entries written before the camera rule
+            f["camera"] = camera_of(cat_blob(Path(gd), sha))
+        if s["require"] == "camera_exif" and not f["camera"]:
+            errors[(s["repository"], "no camera EXIF (required)")] += 1
             continue
         if "grey_std" not in f:  # cache entries written before the flat-image rule
             with Image.open(blobs / f"{sha}.png") as im:
@@ -515,6 +534,7 @@ def build(args) -> int:
                 "path": p,
                 "licence": s["licence"],
                 "verification": s["verification"],
+                "camera": f["camera"],
                 "dhash": f["dhash"],
             }
         )

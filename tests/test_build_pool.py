@@ -127,3 +127,13 @@ def test_alpha_flattened_and_16bit():
 def test_grey_std_flags_blank_images():
     assert bp.grey_std(Image.new("RGB", (300, 200), (128, 128, 128))) < 1
     assert bp.grey_std(_noise(5, 300, 200)) > 10
+
+
+def test_camera_of_reads_make_and_model():
+    exif = Image.Exif()
+    exif[0x010F] = "TestMake"
+    exif[0x0110] = "Model 1"
+    buf = io.BytesIO()
+    _noise(6).save(buf, format="JPEG", exif=exif.tobytes())
+    assert bp.camera_of(buf.getvalue()) == "TestMake Model 1"
+    assert bp.camera_of(_png(_noise(6))) == ""
