@@ -639,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-side", type=int, default=2048)
     ap.add_argument("--min-side", type=int, default=128)
     ap.add_argument("--hamming", type=int, default=4)
-    ap.add_argument("--min-std", type=float, default=4.0, help="drop near-constant images")
+    ap.add_argument("--min-std", type=float, default=0.5, help="drop blank (constant) images")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument(
         "--skip-list",
