@@ -333,6 +333,30 @@ def read_skip_list(path: Path) -> set[tuple[str, str]]:
         return {(r["repository"].lower(), r["path"]) for r in csv.DictReader(f)}
 
 
+def dev_hashes(dev_dir: Path, out: Path) -> list[tuple[str, int, str, str]]:
+    """(label, dHash, 'dev:<file>', file) of every dev-pool image, so that pool images that are
+    near-duplicates of a dev image (the same photo at another size) are not taken twice."""
+    manifest = dev_dir / "manifest.csv"
+    if not manifest.exists():
+        print(f"{manifest} not found: no dedup against the dev pool", file=sys.stderr)
+        return []
+    cache_path = out / ".dev_hashes.json"
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    res = []
+    with manifest.open(newline="", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            fp = dev_dir / r["file"]
+            if not fp.exists():
+                continue
+            key = f"{r['file']}:{fp.stat().st_size}"
+            if key not in cache:
+                with Image.open(fp) as im:
+                    cache[key] = f"{dhash64(im):016x}"
+            res.append((r["label"], int(cache[key], 16), "dev:" + r["file"], r["file"]))
+    cache_path.write_text(json.dumps(cache))
+    return res
+
+
 def git_dir(mirrors: Path, repository: str) -> Path:
     gd = mirrors / repository.replace("/", "+") / "repo"
     return gd / ".git" if (gd / ".git").is_dir() else gd
@@ -497,7 +521,11 @@ def build(args) -> int:
         items.append((s["label"], int(f["dhash"], 16), f["pixel_sha256"]))
         rows.append((s, p, sha, f))
     cache_path.write_text(json.dumps(cache))
-    kept, dropped = dedup(items, args.hamming)
+    dev_items = dev_hashes(Path(args.dev_dir), out) if args.dev_dir else []
+    n0 = len(dev_items)
+    kept_all, dropped_all = dedup([d[:3] for d in dev_items] + items, args.hamming)
+    kept = [i - n0 for i in kept_all if i >= n0]
+    dropped = {i - n0: j for i, j in dropped_all.items() if i >= n0}  # j < n0: a dev image
     manifest, used = [], set()
     for i in kept:
         s, p, sha, f = rows[i]
@@ -551,7 +579,12 @@ def build(args) -> int:
         w = csv.writer(fh)
         w.writerow(["repository", "path", "duplicate_of_repository", "duplicate_of_path"])
         for i, j in sorted(dropped.items()):
-            w.writerow([rows[i][0]["repository"], rows[i][1], rows[j][0]["repository"], rows[j][1]])
+            dup = (
+                ("dev pool", dev_items[j][3])
+                if j < n0
+                else (rows[j - n0][0]["repository"], rows[j - n0][1])
+            )
+            w.writerow([rows[i][0]["repository"], rows[i][1], *dup])
     print(
         f"pool: {len(manifest)} images ({len(dropped)} near-duplicates dropped, "
         f"{sum(errors.values())} skipped)",
@@ -641,6 +674,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hamming", type=int, default=4)
     ap.add_argument("--min-std", type=float, default=0.5, help="drop blank (constant) images")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument(
+        "--dev-dir",
+        default=str(REPO.parent / "shared" / "data" / "dev"),
+        help="dev pool folder: pool images that near-duplicate a dev image are dropped ('' = off)",
+    )
     ap.add_argument(
         "--skip-list",
         default=str(REPO / "data" / "dev_paths.csv"),
