@@ -388,7 +388,8 @@ def camera_of(data: bytes) -> str:
             make, model = exif.get(0x010F, ""), exif.get(0x0110, "")
     except Exception:
         return ""
-    return " ".join(str(x).strip("\x00 ") for x in (make, model) if x).strip()
+    text = " ".join(str(x) for x in (make, model) if x)
+    return " ".join("".join(ch for ch in text if ch.isprintable()).split())
 
 
 def cat_blob(gd: Path, sha: str) -> bytes:
@@ -507,7 +508,7 @@ def build(args) -> int:
         if min(f["width"], f["height"]) < args.min_side:
             errors[(s["repository"], "too small")] += 1
             continue
-        if "camera" not in f:  # cache entries written before the camera rule
+        if "camera" not in f or not f["camera"].isprintable():  # older cache entries
             f["camera"] = camera_of(cat_blob(Path(gd), sha))
         if s["require"] == "camera_exif" and not f["camera"]:
             errors[(s["repository"], "no camera EXIF (required)")] += 1
