@@ -287,9 +287,24 @@ def process_bytes(data: bytes, max_side: int) -> tuple[Image.Image, dict]:
 
 
 def png_bytes(img: Image.Image) -> bytes:
+    """Lossless PNG of the pixels only. A fresh image is encoded: Pillow would otherwise write
+    ``img.info`` (an ICC profile, DPI) into the file, and the sRGB profile that ImageCms creates
+    carries a timestamp, so the bytes would differ from run to run."""
+    clean = Image.frombytes("RGB", img.size, img.convert("RGB").tobytes())
     buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=4)  # no pnginfo, no exif, no icc: metadata stripped
+    clean.save(buf, format="PNG", compress_level=4)
     return buf.getvalue()
+
+
+def has_png_metadata(png: bytes) -> bool:
+    """True when a PNG carries a chunk other than IHDR / IDAT / IEND (written by older builds)."""
+    i = 8
+    while i + 8 <= len(png):
+        n = int.from_bytes(png[i : i + 4], "big")
+        if png[i + 4 : i + 8] not in (b"IHDR", b"IDAT", b"IEND"):
+            return True
+        i += 12 + n
+    return False
 
 
 # ----------------------------------------------------------------------------------------------
@@ -421,6 +436,7 @@ def _work(job: tuple) -> dict:
         facts["grey_std"] = grey_std(img)
         png = png_bytes(img)
         facts["sha256"] = hashlib.sha256(png).hexdigest()
+        facts["png_clean"] = 1
         Path(out_tmp).parent.mkdir(parents=True, exist_ok=True)
         with Path(out_tmp).open("wb") as f:
             f.write(png)
@@ -498,6 +514,26 @@ def build(args) -> int:
                 cache_path.write_text(json.dumps(cache))
     cache_path.write_text(json.dumps(cache))
 
+    # 2b. cache upgrade: blobs of older builds kept Pillow's img.info (an ICC profile) in the PNG
+    fixed = 0
+    for _s, _p, sha, _gd in cands:
+        f = cache[f"{settings}:{sha}"]
+        blob = blobs / f"{sha}.png"
+        if "error" in f or f.get("png_clean") or not blob.exists():
+            continue
+        data = blob.read_bytes()
+        if has_png_metadata(data):
+            with Image.open(io.BytesIO(data)) as im:
+                data = png_bytes(im)
+            blob.unlink()  # the pool folder may hold a hard link to the old file
+            blob.write_bytes(data)
+            f["sha256"] = hashlib.sha256(data).hexdigest()
+            fixed += 1
+        f["png_clean"] = 1
+    if fixed:
+        print(f"  {fixed} cached PNGs re-encoded without metadata", file=sys.stderr)
+    cache_path.write_text(json.dumps(cache))
+
     # 3. filter, dedup, write
     items, rows, errors = [], [], Counter()
     for s, p, sha, gd in cands:
@@ -536,7 +572,7 @@ def build(args) -> int:
         used.add(rel)
         dst = out / rel
         src = blobs / f"{sha}.png"
-        if not dst.exists() or dst.stat().st_size != src.stat().st_size:
+        if not dst.exists() or not dst.samefile(src):
             dst.parent.mkdir(parents=True, exist_ok=True)
             if dst.exists():
                 dst.unlink()

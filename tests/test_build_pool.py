@@ -137,3 +137,24 @@ def test_camera_of_reads_make_and_model():
     _noise(6).save(buf, format="JPEG", exif=exif.tobytes())
     assert bp.camera_of(buf.getvalue()) == "TestMake Model 1"
     assert bp.camera_of(_png(_noise(6))) == ""
+
+
+def test_icc_converted_png_is_metadata_free_and_deterministic():
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buf = io.BytesIO()
+    _noise(7, 160, 120).save(buf, format="JPEG", quality=95, icc_profile=icc)
+    a = bp.png_bytes(bp.process_bytes(buf.getvalue(), 2048)[0])
+    b = bp.png_bytes(bp.process_bytes(buf.getvalue(), 2048)[0])
+    assert a == b
+    assert not bp.has_png_metadata(a)
+    assert bp.has_png_metadata(_png(_noise(7), pnginfo=_text_chunk()))
+
+
+def _text_chunk():
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "a prompt")
+    return info
