@@ -40,7 +40,11 @@ class _BrokenSignal(Signal):
 
 
 def _png(path: Path, value: int) -> Path:
-    Image.fromarray(np.full((40, 60, 3), value, dtype=np.uint8)).save(path)
+    # A checkerboard of value +- 3 keeps the mean at ``value``; a flat image would be reported as
+    # having no picture to judge (never "real" or "ai" from pixels).
+    board = (np.indices((40, 60)).sum(axis=0) % 2 * 6 - 3)[..., None]
+    pixels = np.clip(value + board, 0, 255).astype(np.uint8).repeat(3, axis=2)
+    Image.fromarray(pixels).save(path)
     return path
 
 

@@ -26,7 +26,10 @@ def test_file_over_the_memory_cap_is_reported_and_the_scan_goes_on(tmp_path: Pat
     Image.new("RGB", (10_000, 10_000), (10, 200, 30)).save(big, compress_level=1)
     results = {
         Path(r.path).name: r
-        for r in scan([*small, big], profile="provenance", workers=1, max_memory_mb=400)
+        # The header budget would refuse the file before decoding; lifted, the cap must act.
+        for r in scan(
+            [*small, big], profile="provenance", workers=1, max_memory_mb=400, max_image_mb=8192
+        )
     }
     assert set(results) == {"small0.png", "small1.png", "small2.png", "big.png"}
     assert results["big.png"].verdict == "error"
@@ -38,8 +41,16 @@ def test_file_over_the_memory_cap_is_reported_and_the_scan_goes_on(tmp_path: Pat
 def test_without_a_cap_the_same_file_scans(tmp_path: Path) -> None:
     big = tmp_path / "big.png"
     Image.new("RGB", (10_000, 10_000), (10, 200, 30)).save(big, compress_level=1)
-    [result] = list(scan([big], profile="provenance", workers=1))
+    [result] = list(scan([big], profile="provenance", workers=1, max_image_mb=8192))
     assert result.verdict == "unsure"
+
+
+def test_default_image_budget_refuses_it_before_decoding(tmp_path: Path) -> None:
+    big = tmp_path / "big.png"
+    Image.new("RGB", (10_000, 10_000), (10, 200, 30)).save(big, compress_level=1)
+    [result] = list(scan([big], profile="provenance", workers=1))
+    assert result.error is not None and result.error.type == "too_large"
+    assert "--max-image-memory" in result.error.message
 
 
 def test_memory_cap_below_the_minimum_is_refused() -> None:

@@ -107,17 +107,32 @@ def test_scan_works_without_any_network(tmp_path: Path) -> None:
 NETNS_SCRIPT = r"""
 set -eu
 ip link set lo up
+# Route every address over loopback so that lookups and connection attempts are seen, not lost.
+ip route add local 0.0.0.0/0 dev lo
+ip -6 route add local ::/0 dev lo 2>/dev/null || true
 export SYNTHCHECK_HOME="$WORK/home"
 py="$PYTHON"
+$py "$TESTS/netns_packet_log.py" "$WORK/packets.log" &
+logger=$!
+trap 'kill $logger 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q ready "$WORK/packets.log" 2>/dev/null && break; sleep 0.1; done
+# Positive control: a lookup that the logger must see, so an empty log means something.
+$py -c "import socket
+try: socket.getaddrinfo('control.example', 80)
+except OSError: pass"
+sleep 0.5
+grep -c '"dns"' "$WORK/packets.log" > "$WORK/control.count"
+: > "$WORK/packets.log"
 # scan (provenance + default pixel model when installed), JSONL to a file
 $py -m synthcheck.cli.main scan "$WORK/imgs" --format jsonl --output "$WORK/scan.jsonl" \
-    --quiet --workers 1
+    --quiet --workers 2
 # a training run on a tiny project
 $py -m synthcheck.cli.main project create p --features artifacts >/dev/null
 $py -m synthcheck.cli.main project import p "$WORK/data" >/dev/null
 $py -m synthcheck.cli.main project train p --folds 3 --format json > "$WORK/train.json"
 # the server's detect flow over loopback, inside the namespace
 $py "$TESTS/netns_serve_check.py"
+sleep 0.5
 """
 
 
@@ -144,6 +159,9 @@ def test_scan_training_and_server_work_inside_a_netns_without_network(tmp_path: 
         env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert int((tmp_path / "control.count").read_text()) >= 1, "the packet logger saw nothing"
+    contacts = (tmp_path / "packets.log").read_text().splitlines()
+    assert contacts == [], f"DNS queries or connection attempts: {contacts[:10]}"
     rows = [json.loads(line) for line in (tmp_path / "scan.jsonl").read_text().splitlines()]
     assert sorted(r["verdict"] for r in rows if r["path"].endswith("a.png")) == ["ai"]
     assert all(r["error"] is None for r in rows)

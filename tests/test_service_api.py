@@ -17,6 +17,9 @@ from synthcheck.service.settings import ServiceSettings
 from synthcheck.service.uploads import display_name
 
 TOKEN = "s3cret-token-for-tests-0123"
+# The server answers only to its own names (DNS-rebinding guard); TestClient's default Host,
+# "testserver", is not one of them.
+LOCAL = "http://localhost"
 
 
 @dataclass
@@ -46,7 +49,8 @@ def _png(red: int, size: tuple[int, int] = (48, 32)) -> bytes:
 def client() -> TestClient:
     det = Detector(pixel_model=_RedModel())
     return TestClient(
-        create_app(ServiceSettings(max_files=3, max_upload_bytes=200_000), detector=det)
+        create_app(ServiceSettings(max_files=3, max_upload_bytes=200_000), detector=det),
+        base_url=LOCAL,
     )
 
 
@@ -99,7 +103,7 @@ def test_limits_on_file_count_and_body_size(client: TestClient) -> None:
 
 def test_token_required_and_compared(client: TestClient) -> None:
     app = create_app(ServiceSettings(token=TOKEN), detector=Detector())
-    c = TestClient(app)
+    c = TestClient(app, base_url=LOCAL)
     assert c.get("/api/v1/health").status_code == 401
     assert c.get("/api/v1/health", headers={"Authorization": "Bearer wrong"}).status_code == 401
     ok = c.get("/api/v1/health", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -116,13 +120,14 @@ def test_non_loopback_bind_needs_token_or_insecure() -> None:
         ServiceSettings(token="short")
 
 
-def test_heatmap_tile_budget_reaches_the_service_detector() -> None:
+def test_heatmap_tile_budget_reaches_the_service_workers() -> None:
     from synthcheck.service.state import ServiceState
 
     with pytest.raises(ConfigError, match="heatmap_tiles must be between 1 and 1024"):
         ServiceSettings(heatmap_tiles=0)
     state = ServiceState(ServiceSettings(profile="fast", heatmap_tiles=5))
-    assert getattr(state.detector.pixel_model, "heatmap_tiles", None) == 5
+    config = state.analysis.config  # type: ignore[attr-defined]
+    assert getattr(config.build().pixel_model, "heatmap_tiles", None) == 5
 
 
 def test_ui_is_served_without_external_references(client: TestClient) -> None:
@@ -148,7 +153,9 @@ def test_internal_errors_do_not_leak_tracebacks() -> None:
             raise RuntimeError("secret internal detail")
 
     c = TestClient(
-        create_app(detector=Detector(pixel_model=_Exploding())), raise_server_exceptions=False
+        create_app(detector=Detector(pixel_model=_Exploding())),
+        raise_server_exceptions=False,
+        base_url=LOCAL,
     )
     r = c.post("/api/v1/detect", files=[("files", ("a.png", _png(1), "image/png"))])
     assert r.status_code == 500

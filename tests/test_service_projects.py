@@ -25,7 +25,7 @@ def _png(kind: str, seed: int) -> bytes:
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
     settings = ServiceSettings(home=str(tmp_path / "home"), max_files=20)
-    return TestClient(create_app(settings, detector=Detector()))
+    return TestClient(create_app(settings, detector=Detector()), base_url="http://localhost")
 
 
 def _upload(client: TestClient, name: str, kind: str, seeds: range, label: str | None) -> dict:
@@ -113,3 +113,22 @@ def test_unknown_project_and_job_are_404(client: TestClient) -> None:
     assert client.get("/api/v1/projects/nope").status_code == 404
     assert client.post("/api/v1/projects/nope/train").status_code == 404
     assert client.get("/api/v1/jobs/" + "0" * 32).status_code == 404
+
+
+def test_status_follows_the_error_type_not_its_words(client: TestClient) -> None:
+    # A project whose own name contains "unknown project": its "no trained model yet" error
+    # quotes the name, which must not turn a bad request into a 404.
+    name = "unknown project"
+    r = client.post("/api/v1/projects", json={"name": name, "extractors": ["artifacts"]})
+    assert r.status_code == 201, r.text
+    pred = client.post(
+        f"/api/v1/projects/{name}/predict",
+        files=[("files", ("a.png", _png("real", 1), "image/png"))],
+    )
+    assert pred.status_code == 400, pred.text
+    assert "no trained model yet" in pred.json()["detail"]
+    # ... while an image that is not there is "not found", whatever the message says.
+    missing = client.put(f"/api/v1/projects/{name}/images/{'ab' * 32}/label", json={"label": "ai"})
+    assert missing.status_code == 404, missing.text
+    thumb = client.get(f"/api/v1/projects/{name}/images/{'ab' * 32}/thumbnail")
+    assert thumb.status_code == 404, thumb.text

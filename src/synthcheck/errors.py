@@ -16,6 +16,7 @@ Every error synthcheck raises on purpose derives from :class:`SynthcheckError`::
     ├── ModelError                 a detector / head file is missing, corrupt or incompatible
     ├── ConfigError                an invalid parameter or option value (also a ValueError)
     ├── ProjectError               train-your-own projects: unknown project, bad label, ...
+    │   └── ProjectNotFoundError   no project, image or model version by that name (HTTP 404)
     └── DataError                  a data set unfit for training or evaluation (also a ValueError)
 
 Each error has a stable ``code`` (used in the JSONL ``error.type`` field) and a plain-words message.
@@ -24,6 +25,8 @@ Each error has a stable ``code`` (used in the JSONL ``error.type`` field) and a 
 from __future__ import annotations
 
 from os import PathLike, fspath
+
+from synthcheck._text import printable
 
 __all__ = [
     "BackboneError",
@@ -37,6 +40,7 @@ __all__ = [
     "ModelError",
     "NotAnImageError",
     "ProjectError",
+    "ProjectNotFoundError",
     "ScanTimeoutError",
     "SynthcheckError",
     "TruncatedImageError",
@@ -57,8 +61,11 @@ class InputError(SynthcheckError):
 
     def __init__(self, path: str | PathLike[str], reason: str) -> None:
         self.path = fspath(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        # Reasons can quote damaged metadata (a chunk name, a tag): never let its control bytes
+        # reach a terminal. The path stays as given (results keep it reversibly); only the
+        # message shows it escaped.
+        self.reason = printable(reason)
+        super().__init__(f"{printable(self.path)}: {self.reason}")
 
 
 class FileUnreadableError(InputError):
@@ -114,6 +121,14 @@ class ConfigError(SynthcheckError, ValueError):
 
 class ProjectError(SynthcheckError):
     code = "project_error"
+
+
+class ProjectNotFoundError(ProjectError):
+    """The project, image or model version asked for does not exist. A class of its own so that
+    front ends (the HTTP API's 404) can tell it from other project errors without reading the
+    message, which quotes user-chosen names."""
+
+    code = "not_found"
 
 
 class DataError(SynthcheckError, ValueError):

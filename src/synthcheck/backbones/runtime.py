@@ -11,7 +11,14 @@ from typing import Any
 
 from synthcheck.errors import BackboneError, ConfigError
 
-__all__ = ["THREADS_ENV", "atomic_write_bytes", "create_session", "default_threads", "sha256_file"]
+__all__ = [
+    "THREADS_ENV",
+    "atomic_write_bytes",
+    "create_session",
+    "default_threads",
+    "import_onnxruntime",
+    "sha256_file",
+]
 
 #: Environment variable fixing ONNX Runtime's intra-op thread count.
 THREADS_ENV = "SYNTHCHECK_THREADS"
@@ -34,6 +41,21 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def import_onnxruntime() -> Any:
+    """``onnxruntime``, with its telemetry switched off before any session exists.
+
+    ONNX Runtime's built-in telemetry client resolved a vendor host from native code during
+    multi-file scans, which the privacy promise (no lookup, no connection, ever) forbids and
+    Python's audit hooks cannot see. Every session in synthcheck is created through here.
+    """
+    import onnxruntime as ort
+
+    disable = getattr(ort, "disable_telemetry_events", None)
+    if disable is not None:
+        disable()
+    return ort
+
+
 def create_session(
     model_path: Path, threads: int | None = None, config: Mapping[str, str] | None = None
 ) -> Any:
@@ -44,8 +66,7 @@ def create_session(
     pools only oversubscribe small machines. Spinning is off so idle workers do not burn CPU
     between batches that other stages (decoding, tiling) need.
     """
-    import onnxruntime as ort
-
+    ort = import_onnxruntime()
     if threads is None:
         threads = default_threads()
     if threads < 1:

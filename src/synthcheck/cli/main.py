@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 # One import per command module (each registers its commands on ``app``).
+import sys
+
 from synthcheck.cli import calibrate as _calibrate  # noqa: F401
 from synthcheck.cli import evaluate as _evaluate  # noqa: F401
 from synthcheck.cli import project as _project  # noqa: F401
@@ -15,6 +17,10 @@ __all__ = ["main"]
 
 
 def main() -> None:
+    # CSV and JSONL rows on stdout carry file names as the user's file system has them: a name
+    # that is not UTF-8 goes out as its original bytes instead of aborting the scan.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="surrogateescape")
     app()
 
 

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from synthcheck._text import printable
 from synthcheck.cli._common import (
     EXIT_FAILURES,
     EXIT_INTERRUPTED,
@@ -32,11 +33,11 @@ from synthcheck.cli._common import (
 from synthcheck.cli.app import app
 from synthcheck.engine.batch import default_batch_size, make_executor, scan_paths
 from synthcheck.engine.build import PROFILES
-from synthcheck.engine.executor import Executor, ProcessExecutor, ScanConfig
+from synthcheck.engine.executor import DEFAULT_TIMEOUT_S, Executor, ProcessExecutor, ScanConfig
 from synthcheck.engine.store import ResultStore
 from synthcheck.engine.walk import WalkStats, expand_paths, read_path_list
 from synthcheck.errors import BackboneError, ConfigError, ModelError
-from synthcheck.intake.decode import DEFAULT_MAX_PIXELS
+from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 from synthcheck.reports import FORMATS
 from synthcheck.reports.html import write_html
 from synthcheck.reports.summary import ScanSummary
@@ -214,13 +215,19 @@ def scan(
         min=1,
         help="Refuse images with more pixels (decompression-bomb guard).",
     ),
-    timeout: float | None = typer.Option(
-        None,
+    max_image_memory: int = typer.Option(
+        DEFAULT_MAX_IMAGE_BYTES // 2**20,
+        "--max-image-memory",
+        min=1,
+        help="MiB one image may need to decode and analyse, estimated from its header before "
+        "decoding; larger images are reported and the scan goes on.",
+    ),
+    timeout: float = typer.Option(
+        DEFAULT_TIMEOUT_S,
         "--timeout",
-        min=0.001,
-        help="Seconds allowed per file; slower files are reported "
-        "as timed out and the scan goes on.",
-        show_default=False,
+        min=0,
+        help="Seconds allowed per file; slower files are reported as timed out and the scan "
+        "goes on. 0: no limit.",
     ),
     max_memory: int | None = typer.Option(
         None,
@@ -262,7 +269,8 @@ def scan(
             profile=chosen_profile,
             calibration=calibration,
             max_pixels=max_pixels,
-            timeout=timeout,
+            max_image_mb=max_image_memory,
+            timeout=timeout or None,
             heatmaps_dir=None if heatmaps is None else str(heatmaps),
             heatmap_tiles=heatmap_tiles,
             max_memory_mb=max_memory,
@@ -352,8 +360,8 @@ def scan(
                             writer.write(result)
                         if report_failures and result.error is not None:
                             live_console.print(
-                                f"[red]failed:[/] {escape(result.path)}: "
-                                f"{escape(result.error.message)}",
+                                f"[red]failed:[/] {escape(printable(result.path))}: "
+                                f"{escape(printable(result.error.message))}",
                                 highlight=False,
                             )
                         advance(1)
@@ -393,7 +401,8 @@ def _write_document(
         else:
             # Write beside the target and rename, so a report is never left half-written.
             tmp = output.with_name(f".{output.name}.tmp")
-            stream = stack.enter_context(tmp.open("w", encoding="utf-8"))
+            # JSON escapes undecodable file names itself; HTML shows them backslash-escaped.
+            stream = stack.enter_context(tmp.open("w", encoding="utf-8", errors="backslashreplace"))
         if out_format == "json":
             write_json(stream, _results(store), summary)
         else:
@@ -438,6 +447,8 @@ def _print_summary(summary: ScanSummary, stats: WalkStats, console: Console, qui
         shown = summary.errors[:10]
         console.print(f"{summary.n_errors} failed:", highlight=False)
         for path, code, message in shown:
-            console.print(f"  {path}: {code}: {message}", highlight=False, markup=False)
+            console.print(
+                f"  {printable(path)}: {code}: {printable(message)}", highlight=False, markup=False
+            )
         if summary.n_errors > len(shown):
             console.print(f"  ... and {summary.n_errors - len(shown)} more (see the output)")

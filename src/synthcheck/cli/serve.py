@@ -6,6 +6,7 @@ import typer
 
 from synthcheck.cli.app import app
 from synthcheck.errors import ConfigError
+from synthcheck.service.settings import DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT
 
 __all__ = ["serve"]
 
@@ -28,7 +29,31 @@ def serve(
     calibration: str | None = typer.Option(None, help="Calibration profile name (see calibrate)."),
     max_upload_mb: int = typer.Option(50, help="Largest request body accepted, in MiB."),
     max_files: int = typer.Option(32, help="Most files accepted in one request."),
-    workers: int = typer.Option(2, help="Images analysed concurrently."),
+    workers: int = typer.Option(
+        2, min=1, help="Worker processes analysing uploads (one image at a time each)."
+    ),
+    timeout: float = typer.Option(
+        DEFAULT_TIMEOUT,
+        "--timeout",
+        min=0.001,
+        help="Seconds allowed per uploaded file; a slower file is an error result and its "
+        "worker is ended and replaced.",
+    ),
+    max_memory: int = typer.Option(
+        DEFAULT_MAX_MEMORY_MB,
+        "--max-memory",
+        min=256,
+        help="MiB of resident memory allowed per worker; a file that needs more is an error "
+        "result and its worker is replaced.",
+    ),
+    allowed_host: list[str] = typer.Option(
+        [],
+        "--allowed-host",
+        help="Accept this name in the Host header too (repeatable). The bound address, "
+        "localhost, 127.0.0.1 and [::1] are always accepted; any other name is refused "
+        "(DNS rebinding guard), also when binding 0.0.0.0.",
+        show_default=False,
+    ),
     heatmap_tiles: int | None = typer.Option(
         None,
         "--heatmap-tiles",
@@ -66,6 +91,9 @@ def serve(
             max_files=max_files,
             workers=workers,
             heatmap_tiles=heatmap_tiles,
+            timeout=timeout,
+            max_memory_mb=max_memory,
+            allowed_hosts=tuple(allowed_host),
         )
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)

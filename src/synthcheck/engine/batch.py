@@ -17,6 +17,7 @@ from types import FrameType
 
 from synthcheck.engine.detector import Detector
 from synthcheck.engine.executor import (
+    DEFAULT_TIMEOUT_S,
     DaskExecutor,
     Executor,
     ProcessExecutor,
@@ -25,7 +26,7 @@ from synthcheck.engine.executor import (
 )
 from synthcheck.engine.walk import WalkStats, expand_paths
 from synthcheck.errors import ConfigError
-from synthcheck.intake.decode import DEFAULT_MAX_PIXELS
+from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 from synthcheck.results import ScanResult
 
 __all__ = ["batched", "default_batch_size", "make_executor", "scan", "scan_paths"]
@@ -166,7 +167,8 @@ def scan(
     cluster: str | None = None,
     calibration: str | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
-    timeout: float | None = None,
+    max_image_mb: int = DEFAULT_MAX_IMAGE_BYTES // 2**20,
+    timeout: float | None = DEFAULT_TIMEOUT_S,
     max_memory_mb: int | None = None,
     heatmaps: str | os.PathLike[str] | None = None,
     heatmap_tiles: int | None = None,
@@ -178,7 +180,9 @@ def scan(
 
     ``profile`` is a pixel-model profile ("auto", "fast", "thorough") or "provenance" (no pixel
     model). ``workers`` > 1 uses a local process pool; ``cluster`` ("tcp://HOST:PORT") a Dask
-    scheduler. ``timeout`` limits the seconds per file, ``max_memory_mb`` the resident memory of
+    scheduler. ``timeout`` limits the seconds per file (None: no limit), ``max_image_mb`` the
+    memory one image may need to decode and analyse (checked on its header), ``max_memory_mb``
+    the resident memory of
     each worker process (a file that needs more is reported, the scan goes on); ``heatmaps``
     names a folder for heatmap overlays, each scoring up to ``heatmap_tiles`` native tiles
     (default 48). Files left out by the folder walk are counted in
@@ -195,6 +199,7 @@ def scan(
         profile=profile,
         calibration=calibration,
         max_pixels=max_pixels,
+        max_image_mb=max_image_mb,
         timeout=timeout,
         heatmaps_dir=None if heatmaps is None else os.fspath(heatmaps),
         heatmap_tiles=heatmap_tiles,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from synthcheck.engine.detector import Detector, PixelModel
 from synthcheck.errors import ConfigError
 from synthcheck.fusion.rules import DEFAULT_THRESHOLDS, Thresholds
-from synthcheck.intake.decode import DEFAULT_MAX_PIXELS
+from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
 __all__ = ["PROFILES", "build_detector", "create_pixel_model_for"]
 
@@ -40,6 +40,7 @@ def build_detector(
     thresholds: Thresholds | None = None,
     signals: Sequence[str] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     heatmap_tiles: int | None = None,
 ) -> Detector:
     """A ready detector. ``calibration`` names a stored calibration profile whose thresholds
@@ -55,4 +56,5 @@ def build_detector(
         pixel_model=create_pixel_model_for(profile, heatmap_tiles=heatmap_tiles),
         thresholds=chosen,
         max_pixels=max_pixels,
+        max_image_bytes=max_image_bytes,
     )

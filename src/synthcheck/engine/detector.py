@@ -10,7 +10,7 @@ from typing import Protocol
 from synthcheck.engine.cautions import CAUTION_PREFIX, pixel_cautions
 from synthcheck.errors import InputError, SynthcheckError
 from synthcheck.fusion.rules import DEFAULT_THRESHOLDS, Thresholds, fuse
-from synthcheck.intake.decode import DEFAULT_MAX_PIXELS, load_image
+from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, load_image
 from synthcheck.intake.image import LoadedImage
 from synthcheck.results import ErrorInfo, ScanResult, SignalResult
 from synthcheck.signals.base import Signal
@@ -55,12 +55,14 @@ class Detector:
         pixel_model: PixelModel | None = None,
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     ) -> None:
         names = list(signals) if signals is not None else list_signals(kind="provenance")
         self.signals: list[Signal] = [create_signal(n) for n in names]
         self.pixel_model = pixel_model
         self.thresholds = thresholds
         self.max_pixels = max_pixels
+        self.max_image_bytes = max_image_bytes
 
     @property
     def name(self) -> str:
@@ -72,7 +74,7 @@ class Detector:
         start = time.perf_counter()
         spath = os.fspath(path)
         try:
-            image = load_image(spath, max_pixels=self.max_pixels)
+            image = load_image(spath, max_pixels=self.max_pixels, max_bytes=self.max_image_bytes)
         except InputError as exc:
             return self._error(spath, exc.code, exc.reason, start)
         return self.scan_image(image, start=start, heatmap=heatmap)
@@ -112,7 +114,9 @@ class Detector:
                 mute = heatmap_uninformative(grid)
                 if mute is not None:
                     notes.append(f"heatmap uninformative: {mute}")
-        verdict, p_ai = fuse(results, p_pixel, self.thresholds)
+        verdict, p_ai = fuse(
+            results, p_pixel, self.thresholds, pixels_reliable=not image.pixel_warnings
+        )
         return ScanResult(
             path=image.path,
             verdict=verdict,

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from synthcheck.engine.build import build_detector
 from synthcheck.engine.detector import Detector
 from synthcheck.errors import ConfigError, InputError, ScanTimeoutError
-from synthcheck.intake.decode import DEFAULT_MAX_PIXELS, load_image
+from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, load_image
 from synthcheck.results import ErrorInfo, ScanResult
 
 __all__ = [
@@ -45,6 +45,10 @@ __all__ = [
     "scan_batch",
     "scan_one",
 ]
+
+#: Seconds a file may take by default: no input under the pixel budget needs more, and a
+#: parser or decoder that hangs on a hostile file must not hold a batch forever.
+DEFAULT_TIMEOUT_S = 60.0
 
 #: Extra seconds past ``timeout`` before a process-pool worker is ended by the hard limit.
 HARD_LIMIT_GRACE = 5.0
@@ -61,7 +65,10 @@ class ScanConfig:
     profile: str = "auto"
     calibration: str | None = None
     max_pixels: int = DEFAULT_MAX_PIXELS
-    timeout: float | None = None
+    #: Memory budget for one image's decode and analysis, checked on the header (MiB).
+    max_image_mb: int = DEFAULT_MAX_IMAGE_BYTES // 2**20
+    #: Seconds per file (None: no limit).
+    timeout: float | None = DEFAULT_TIMEOUT_S
     heatmaps_dir: str | None = None
     #: Native tiles each heatmap scores (None: the pixel model's default); verdicts never
     #: depend on it.
@@ -80,6 +87,8 @@ class ScanConfig:
             )
         if self.max_pixels < 1:
             raise ConfigError(f"max_pixels must be at least 1, got {self.max_pixels}")
+        if self.max_image_mb < 1:
+            raise ConfigError(f"max_image_mb must be at least 1, got {self.max_image_mb}")
         if self.heatmap_tiles is not None:
             from synthcheck.pixel.profiles import check_heatmap_tiles
 
@@ -90,6 +99,7 @@ class ScanConfig:
             self.profile,
             calibration=self.calibration,
             max_pixels=self.max_pixels,
+            max_image_bytes=self.max_image_mb * 2**20,
             heatmap_tiles=self.heatmap_tiles,
         )
 
@@ -179,7 +189,9 @@ def scan_one(detector: Detector, path: str, config: ScanConfig) -> ScanResult:
         try:
             deadline.arm()
             try:
-                image = load_image(path, max_pixels=detector.max_pixels)
+                image = load_image(
+                    path, max_pixels=detector.max_pixels, max_bytes=detector.max_image_bytes
+                )
             except InputError as exc:
                 if isinstance(exc, ScanTimeoutError):
                     raise
@@ -279,11 +291,24 @@ def _init_worker(config: ScanConfig) -> None:
     _cached_detector(config)
 
 
-def _scan_batch_in_worker(paths: Sequence[str]) -> list[ScanResult]:
+def _worker_detector_name() -> str:
     config = _WORKER_CONFIG
     if config is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("process-pool worker used before its initializer ran")
+    return _cached_detector(config).name
+
+
+def _scan_batch_in_worker(
+    paths: Sequence[str], heatmaps_dir: str | None = None
+) -> list[ScanResult]:
+    config = _WORKER_CONFIG
+    if config is None:  # pragma: no cover - the initializer always ran
+        raise RuntimeError("process-pool worker used before its initializer ran")
+    # The detector is cached by the worker's own config; a heatmap folder given per call (the
+    # server's ?heatmap=true) only changes what scan_one does, never which detector it uses.
     detector = _cached_detector(config)
+    if heatmaps_dir is not None:
+        config = replace(config, heatmaps_dir=heatmaps_dir)
     out: list[ScanResult] = []
     hard_limit = None if config.timeout is None else config.timeout + HARD_LIMIT_GRACE
     with open(os.devnull, "w") as devnull:  # noqa: PTH123 - faulthandler needs a real fd
@@ -397,10 +422,48 @@ class ProcessExecutor:
                 else:
                     retry.extend(batch)
 
-    def close(self) -> None:
+    # -- one file at a time (the HTTP service: each of its lanes is a one-worker executor) -----
+
+    def _single(self) -> ProcessPoolExecutor:
+        if self.workers != 1:
+            raise ConfigError(
+                "scan_file and warm need a one-worker executor: only then does a crash of the "
+                "worker name the file it was scanning"
+            )
+        pool = self._pool = self._pool or self._new_pool()
+        return pool
+
+    def warm(self) -> str:
+        """Start the worker and build its detector now; returns the detector's name."""
+        try:
+            name: str = self._single().submit(_worker_detector_name).result()
+        except BrokenProcessPool:
+            self._drop_pool()
+            raise
+        return name
+
+    def scan_file(self, path: str, *, heatmaps_dir: str | None = None) -> ScanResult:
+        """Scan one file in the worker and wait for its result (one caller at a time).
+
+        ``heatmaps_dir`` asks for a heatmap PNG there (for this file only). If the worker dies
+        (hard time limit, memory cap, a crash in native code) the file is reported as
+        ``worker_crashed`` at once, without the retry ``map_unordered`` needs to find the culprit
+        of a shared batch, and the next call gets a fresh worker.
+        """
+        future = self._single().submit(_scan_batch_in_worker, [path], heatmaps_dir)
+        try:
+            return future.result()[0]
+        except BrokenProcessPool:
+            self._drop_pool()
+            return self._crashed(path)
+
+    def _drop_pool(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def close(self) -> None:
+        self._drop_pool()
 
     def terminate(self) -> None:
         """Stop now (Ctrl-C): end the workers mid-file instead of waiting for their batches.

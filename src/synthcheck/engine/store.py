@@ -70,7 +70,9 @@ def _parse_lines(
 def read_results(path: str | os.PathLike[str], fmt: StoreFormat = "jsonl") -> Iterator[ScanResult]:
     """Stream the complete rows of a results file (a torn last row is ignored)."""
     source = Path(path)
-    with source.open("r", encoding="utf-8", newline="") as handle:
+    # surrogateescape: a CSV row keeps a file name that is not UTF-8 as its original bytes
+    # (see ResultStore._write), and reads it back as the same string.
+    with source.open("r", encoding="utf-8", errors="surrogateescape", newline="") as handle:
         chunk: list[str] = []
         first_line = 1
         for line in handle:
@@ -166,7 +168,9 @@ class ResultStore:
         return _key(path) in self.done
 
     def _write(self, text: str) -> None:
-        data = memoryview(text.encode("utf-8"))
+        # JSONL rows escape lone surrogates themselves (json_dumps); a CSV field cannot, so a file
+        # name that is not UTF-8 is written back as the bytes it had on disk, reversibly.
+        data = memoryview(text.encode("utf-8", "surrogateescape"))
         while data:
             written = os.write(self._fd, data)
             data = data[written:]

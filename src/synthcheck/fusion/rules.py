@@ -7,6 +7,9 @@ Rules, in order:
    gives "real", anything between is "unsure". Decisive camera provenance (a valid, trusted C2PA
    ``digitalCapture`` claim) lowers ``p`` but never turns strong pixel evidence into "real".
 3. Without a pixel probability: "unsure". Absence of evidence never gives "real".
+4. When the pixels cannot carry a verdict (decoder fill after damaged data, a blank image) the
+   pixel probability is reported but the verdict is at most "unsure": a damaged photo must not
+   read as "real", nor a flat grey square as anything.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ def fuse(
     signals: list[SignalResult],
     p_pixel: float | None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    *,
+    pixels_reliable: bool = True,
 ) -> tuple[ScanVerdict, float | None]:
     """Return ``(verdict, p_ai)`` from provenance signals and the pixel probability."""
     decisive_ai = any(s.decisive and s.verdict == "ai" for s in signals)
@@ -48,8 +53,8 @@ def fuse(
     p = p_pixel
     if decisive_ai:
         return "ai", (max(p, 0.99) if p is not None else None)
-    if p is None:
-        return "unsure", None
+    if p is None or not pixels_reliable:
+        return "unsure", p
     if decisive_real:
         # A trusted capture claim halves the odds of "ai" but cannot override strong pixel evidence.
         odds = p / max(1e-9, 1.0 - p) * 0.25

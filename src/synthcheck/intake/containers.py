@@ -25,6 +25,7 @@ __all__ = [
     "iter_png_chunks",
     "iter_riff_chunks",
     "png_chunk_crc_ok",
+    "png_missing_rows",
     "tiff_ifd0_tags",
     "tiff_value",
 ]
@@ -113,6 +114,69 @@ def drop_damaged_png_chunks(data: bytes) -> tuple[bytes, list[str]]:
             continue
         out.append(raw)
     return b"".join(out), dropped
+
+
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+# Adam7 passes: (first column, first row, column step, row step).
+_ADAM7 = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
+_INFLATE_STEP = 1 << 20
+
+
+def _png_raw_size(width: int, height: int, bits: int, color: int, interlaced: bool) -> int:
+    """Bytes of filtered scanlines (a filter byte per row) that the IDAT stream must inflate to."""
+    bits_per_pixel = bits * _PNG_CHANNELS.get(color, 4)
+    if not interlaced:
+        return height * (1 + (width * bits_per_pixel + 7) // 8)
+    total = 0
+    for x0, y0, dx, dy in _ADAM7:
+        w = max(0, (width - x0 + dx - 1) // dx)
+        h = max(0, (height - y0 + dy - 1) // dy)
+        if w and h:
+            total += h * (1 + (w * bits_per_pixel + 7) // 8)
+    return total
+
+
+def png_missing_rows(data: bytes) -> str | None:
+    """A plain-words reason when the PNG's image data ends before its last row, else None.
+
+    Pillow fills rows that a complete but short zlib stream never wrote with zeros and reports
+    success, so an 80-byte file could "decode" to 199 megapixels of black. The IDAT stream is
+    inflated here, counting bytes without keeping them, and compared with what the header needs.
+    """
+    chunks = list(iter_png_chunks(data))
+    if not chunks or chunks[0].kind != b"IHDR" or chunks[0].end - chunks[0].start < 13:
+        return None
+    ihdr = data[chunks[0].start : chunks[0].start + 13]
+    width, height, bits, color, _, _, interlace = struct.unpack(">IIBBBBB", ihdr)
+    expected = _png_raw_size(width, height, bits, color, interlace == 1)
+    inflater = zlib.decompressobj()
+    produced = 0
+    try:
+        for chunk in chunks:
+            if chunk.kind != b"IDAT":
+                continue
+            pending = data[chunk.start : chunk.end]
+            while pending and produced <= expected:
+                produced += len(inflater.decompress(pending, _INFLATE_STEP))
+                pending = inflater.unconsumed_tail
+            if produced > expected:
+                break
+    except zlib.error:
+        return None  # damaged data is the decoder's to report
+    if produced >= expected:
+        return None
+    row_bytes = max(1, expected // max(height, 1))
+    rows = min(height, produced // row_bytes) if interlace != 1 else None
+    held = f"{rows:,} of {height:,} rows" if rows is not None else "part of the interlaced passes"
+    return f"the PNG image data holds only {held}; the rest was never written"
 
 
 def iter_riff_chunks(data: bytes) -> Iterator[Box]:

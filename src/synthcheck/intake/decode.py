@@ -19,6 +19,8 @@ from synthcheck.errors import (
     NotAnImageError,
     UnsupportedFormatError,
 )
+from synthcheck.intake.budget import DEFAULT_MAX_IMAGE_BYTES
+from synthcheck.intake.damage import uniform_image
 from synthcheck.intake.image import LoadedImage
 from synthcheck.intake.metadata import tiff_container_metadata
 from synthcheck.intake.pillow_backend import decode_with_pillow
@@ -26,6 +28,7 @@ from synthcheck.intake.raw_backend import decode_raw
 from synthcheck.intake.sniff import EXTENSIONS, describe_unknown, sniff_format
 
 __all__ = [
+    "DEFAULT_MAX_IMAGE_BYTES",
     "DEFAULT_MAX_PIXELS",
     "MAX_FILE_BYTES",
     "MIME_TYPES",
@@ -56,14 +59,21 @@ _SNIFF_BYTES = 1 << 16  # TIFF-based RAW/DNG need their first IFD, which may not
 
 
 def load_image(
-    path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS
+    path: str | os.PathLike[str],
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
 ) -> LoadedImage:
     """Read and decode ``path``.
 
     Raises a subclass of :class:`~synthcheck.errors.InputError` naming the file when it cannot be
-    read, is not an image, is truncated, damaged, unsupported or over ``max_pixels``.
+    read, is not an image, is truncated, damaged, unsupported, over ``max_pixels``, would need
+    more than ``max_bytes`` of memory to decode and analyse, or declares far more pixels than its
+    size can hold.
     """
-    return load_image_bytes(read_image_file(path), os.fspath(path), max_pixels=max_pixels)
+    return load_image_bytes(
+        read_image_file(path), os.fspath(path), max_pixels=max_pixels, max_bytes=max_bytes
+    )
 
 
 def read_image_file(path: str | os.PathLike[str]) -> bytes:
@@ -103,11 +113,16 @@ def _read_regular_file(p: Path) -> bytes:
 
 
 def load_image_bytes(
-    data: bytes, path: str = "<bytes>", *, max_pixels: int = DEFAULT_MAX_PIXELS
+    data: bytes,
+    path: str = "<bytes>",
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
 ) -> LoadedImage:
     """Decode ``data``; ``path`` names the file in messages and is used for the extension check."""
-    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels <= 0:
-        raise ConfigError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+    for name, value in (("max_pixels", max_pixels), ("max_bytes", max_bytes)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
     if not data:
         raise NotAnImageError(path, "the file is empty (0 bytes)")
     ext = Path(path).suffix.lower()
@@ -128,7 +143,7 @@ def load_image_bytes(
     sha256 = hashlib.sha256(data).hexdigest()
     if fmt in ("DNG", "RAW"):
         try:
-            pixels, bit_depth, orientation = decode_raw(data, path, fmt, max_pixels)
+            pixels, bit_depth, orientation = decode_raw(data, path, fmt, max_pixels, max_bytes)
         except UnsupportedFormatError:
             if fmt != "RAW" or data[:4] not in (b"II*\x00", b"MM\x00*"):
                 raise
@@ -139,6 +154,7 @@ def load_image_bytes(
             )
             fmt = "TIFF"
         else:
+            warnings_ = [w for w in (uniform_image(pixels),) if w]
             return LoadedImage(
                 path=path,
                 data=data,
@@ -149,10 +165,12 @@ def load_image_bytes(
                 bit_depth=bit_depth,
                 original_mode="RAW",
                 metadata=tiff_container_metadata(data, fmt),
-                notes=notes,
+                notes=notes + warnings_,
                 orientation=orientation,
+                pixel_warnings=warnings_,
             )
-    decoded = decode_with_pillow(data, path, fmt, max_pixels)
+    decoded = decode_with_pillow(data, path, fmt, max_pixels, max_bytes)
+    warnings_ = decoded.pixel_warnings + [w for w in (uniform_image(decoded.pixels),) if w]
     return LoadedImage(
         path=path,
         data=data,
@@ -165,6 +183,7 @@ def load_image_bytes(
         has_alpha=decoded.has_alpha,
         original_mode=decoded.mode,
         metadata=decoded.metadata,
-        notes=notes + decoded.notes,
+        notes=notes + decoded.notes + warnings_,
         orientation=decoded.orientation,
+        pixel_warnings=warnings_,
     )

@@ -39,7 +39,9 @@ class LoadedImage:
     ``frame_count`` counts frames (animations) or pages (TIFF); only the first is decoded.
     ``bit_depth`` is the bits per sample of the source; ``orientation`` the EXIF orientation (1-8)
     that was applied to reach ``pixels``. ``notes`` are plain-words remarks (a wrong extension,
-    damaged metadata, decoder warnings) that did not stop decoding.
+    damaged metadata, decoder warnings) that did not stop decoding. ``pixel_warnings`` are the
+    reasons the pixels cannot carry a confident verdict (decoder fill after damaged data, a blank
+    image); they are notes too, and the engine reports no pixel verdict stronger than "unsure".
     """
 
     path: str
@@ -55,6 +57,7 @@ class LoadedImage:
     metadata: ContainerMetadata = field(default_factory=ContainerMetadata)
     notes: list[str] = field(default_factory=list)
     orientation: int = 1
+    pixel_warnings: list[str] = field(default_factory=list)
 
     @property
     def width(self) -> int:

@@ -27,12 +27,19 @@ from synthcheck.errors import (
     TruncatedImageError,
     UnsupportedFormatError,
 )
+from synthcheck.intake.budget import (
+    DEFAULT_MAX_IMAGE_BYTES,
+    check_decode_budget,
+    check_plausible_size,
+)
 from synthcheck.intake.containers import (
     count_gif_frames,
     drop_damaged_png_chunks,
     find_truncation,
     iter_png_chunks,
+    png_missing_rows,
 )
+from synthcheck.intake.damage import jpeg_fill_warning
 from synthcheck.intake.image import ContainerMetadata
 from synthcheck.intake.metadata import pillow_metadata
 from synthcheck.intake.pixels import SIXTEEN_BIT_MODES, has_alpha, to_rgb8
@@ -77,6 +84,7 @@ class PillowDecoded:
     frame_count: int
     orientation: int
     notes: list[str] = field(default_factory=list)
+    pixel_warnings: list[str] = field(default_factory=list)
 
 
 def _register_heif() -> None:
@@ -132,8 +140,18 @@ def _strip_text_chunks(data: bytes) -> bytes:
     return b"".join(out)
 
 
-def decode_with_pillow(data: bytes, path: str, fmt: str, max_pixels: int) -> PillowDecoded:
-    """Decode the first frame of ``data`` (already sniffed as ``fmt``) at native resolution."""
+def decode_with_pillow(
+    data: bytes,
+    path: str,
+    fmt: str,
+    max_pixels: int,
+    max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+) -> PillowDecoded:
+    """Decode the first frame of ``data`` (already sniffed as ``fmt``) at native resolution.
+
+    The header's size is checked against ``max_pixels``, the memory budget ``max_bytes`` and the
+    file's length (:mod:`~synthcheck.intake.budget`) before any pixel is decoded.
+    """
     if fmt == "HEIF":
         _register_heif()
     plugin = _PLUGIN[fmt]
@@ -144,7 +162,7 @@ def decode_with_pillow(data: bytes, path: str, fmt: str, max_pixels: int) -> Pil
     notes: list[str] = []
     try:
         with quiet_warnings(notes), _pillow_limits():
-            return _decode(data, path, fmt, plugin, max_pixels, notes)
+            return _decode(data, path, fmt, plugin, (max_pixels, max_bytes), notes)
     except InputError:
         raise
     except MemoryError:
@@ -171,8 +189,9 @@ def _open(data: bytes, path: str, fmt: str, plugin: str, notes: list[str]) -> Im
 
 
 def _decode(
-    data: bytes, path: str, fmt: str, plugin: str, max_pixels: int, notes: list[str]
+    data: bytes, path: str, fmt: str, plugin: str, limits: tuple[int, int], notes: list[str]
 ) -> PillowDecoded:
+    max_pixels, max_bytes = limits
     png_text = read_png_text(data) if fmt == "PNG" else None
     pillow_data = data
     if png_text is not None and _over_pillow_text_limits(png_text):
@@ -189,9 +208,19 @@ def _decode(
                 f"{w}x{h} = {w * h:,} pixels is over the pixel budget of {max_pixels:,} "
                 "(refused before decoding, as a decompression-bomb guard)",
             )
+        check_plausible_size(path, fmt, w, h, len(data))
         if fmt == "TIFF":
             _skip_tiff_preview(im, max_pixels, notes)
         mode = im.mode
+        # Counted as if rotated: reading the EXIF orientation of a PNG loads the pixels, so it
+        # is only known after the decode this budget must come before.
+        check_decode_budget(path, *im.size, mode, max_bytes, rotated=True)
+        if fmt == "PNG":
+            missing = png_missing_rows(data)
+            if missing:
+                # A cut-off chunk names the cause better than the missing rows it leads to.
+                reason = find_truncation(fmt, data) or missing
+                raise TruncatedImageError(path, f"PNG file is truncated: {reason}")
         im.load()
         metadata = pillow_metadata(im, data, fmt, notes, png_text)
         bit_depth = _bit_depth(im, data, fmt)
@@ -222,7 +251,10 @@ def _decode(
             f"the file is truncated ({cut}), but the first image decoded completely; "
             "later frames or metadata may be missing"
         )
-    return PillowDecoded(pixels, metadata, mode, bit_depth, alpha, frame_count, orientation, notes)
+    warnings_ = [w for w in (jpeg_fill_warning(pixels),) if w] if fmt == "JPEG" else []
+    return PillowDecoded(
+        pixels, metadata, mode, bit_depth, alpha, frame_count, orientation, notes, warnings_
+    )
 
 
 def _skip_tiff_preview(im: Image.Image, max_pixels: int, notes: list[str]) -> None:

@@ -13,6 +13,7 @@ from synthcheck.errors import (
     TruncatedImageError,
     UnsupportedFormatError,
 )
+from synthcheck.intake.budget import DEFAULT_MAX_IMAGE_BYTES, check_decode_budget
 
 __all__ = ["RawDecoded", "decode_raw"]
 
@@ -22,11 +23,13 @@ RawDecoded = tuple[NDArray[np.uint8], int, int]  # pixels, sensor bit depth, Lib
 _FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
 
 
-def decode_raw(data: bytes, path: str, fmt: str, max_pixels: int) -> RawDecoded:
+def decode_raw(
+    data: bytes, path: str, fmt: str, max_pixels: int, max_bytes: int = DEFAULT_MAX_IMAGE_BYTES
+) -> RawDecoded:
     """Demosaic ``data`` to 8-bit sRGB at full sensor resolution (camera white balance).
 
-    The sensor size is read from the header and checked against ``max_pixels`` before the raw
-    data is unpacked.
+    The sensor size is read from the header and checked against ``max_pixels`` and the memory
+    budget ``max_bytes`` before the raw data is unpacked.
     """
     import rawpy
 
@@ -41,6 +44,7 @@ def decode_raw(data: bytes, path: str, fmt: str, max_pixels: int) -> RawDecoded:
                 f"{sizes.width}x{sizes.height} sensor ({pixels:,} pixels) is over the pixel "
                 f"budget of {max_pixels:,} (refused before decoding)",
             )
+        check_decode_budget(path, sizes.raw_width, sizes.raw_height, "RAW", max_bytes)
         raw.unpack()
         rgb = raw.postprocess(use_camera_wb=True, output_bps=8)
         white = int(raw.white_level)

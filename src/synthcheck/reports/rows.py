@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from synthcheck._text import json_dumps
 from synthcheck.engine.cautions import short_caution
 from synthcheck.results import ScanResult, SignalResult
 
@@ -42,7 +43,7 @@ CSV_COLUMNS = (
 
 def jsonl_line(result: ScanResult) -> str:
     """The JSONL contract line of ``result`` (with the trailing newline)."""
-    return json.dumps(result.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json_dumps(result.to_dict(), separators=(",", ":")) + "\n"
 
 
 def strongest_signal(result: ScanResult) -> SignalResult | None:
@@ -133,7 +134,7 @@ def csv_row(result: ScanResult) -> list[str]:
         "" if d["seconds"] is None else f"{d['seconds']:.4f}",
         d["heatmap"] or "",
         _one_line("; ".join(d["notes"])),
-        json.dumps(d["signals"], ensure_ascii=False, separators=(",", ":")),
+        json_dumps(d["signals"], separators=(",", ":")),
     ]
 
 

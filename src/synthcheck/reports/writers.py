@@ -14,6 +14,7 @@ from typing import Protocol, TextIO
 from rich.console import Console
 from rich.markup import escape
 
+from synthcheck._text import json_dumps, printable
 from synthcheck.reports.rows import CSV_COLUMNS, csv_row, headline, jsonl_line
 from synthcheck.reports.summary import ScanSummary
 from synthcheck.results import ScanResult
@@ -81,8 +82,8 @@ class TableWriter:
         style = VERDICT_STYLES.get(result.verdict, "")
         p_ai = "  -  " if result.p_ai is None else f"{result.p_ai:5.2f}"
         self.console.print(
-            f"[{style}]{result.verdict:<8}[/] {p_ai}  {escape(result.path)} — "
-            f"[dim]{escape(headline(result))}[/]",
+            f"[{style}]{result.verdict:<8}[/] {p_ai}  {escape(printable(result.path))} — "
+            f"[dim]{escape(printable(headline(result)))}[/]",
             soft_wrap=True,
             highlight=False,
         )
@@ -95,6 +96,6 @@ def write_json(stream: TextIO, results: Iterable[ScanResult], summary: ScanSumma
     """``{"summary": {...}, "results": [<JSONL objects>...]}``, written one result at a time."""
     stream.write('{"summary": ' + json.dumps(summary.to_dict()) + ', "results": [')
     for i, result in enumerate(results):
-        stream.write(("\n" if i == 0 else ",\n") + json.dumps(result.to_dict(), ensure_ascii=False))
+        stream.write(("\n" if i == 0 else ",\n") + json_dumps(result.to_dict()))
     stream.write("\n]}\n")
     stream.flush()

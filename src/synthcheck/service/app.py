@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
@@ -11,11 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from synthcheck.engine.detector import Detector
 from synthcheck.errors import SynthcheckError
 from synthcheck.service import detect, meta, projects
-from synthcheck.service.auth import check_token
+from synthcheck.service.analysis import Analysis
+from synthcheck.service.escape import escape_controls
+from synthcheck.service.guard import RequestGuard, check_body_type
 from synthcheck.service.limits import BodySizeLimit
 from synthcheck.service.settings import ServiceSettings
 from synthcheck.service.state import ServiceState
@@ -24,19 +29,34 @@ __all__ = ["create_app"]
 
 
 def create_app(
-    settings: ServiceSettings | None = None, *, detector: Detector | None = None
+    settings: ServiceSettings | None = None,
+    *,
+    detector: Detector | None = None,
+    analysis: Analysis | None = None,
 ) -> FastAPI:
-    """Build the app. ``detector`` replaces the one built from ``settings`` (tests, embedding)."""
+    """Build the app. Uploads are analysed in worker processes built from ``settings`` (per-file
+    time limit and memory cap); ``detector`` instead runs that object in this process (tests,
+    embedding; no limits), ``analysis`` replaces both (see service.analysis)."""
     settings = settings or ServiceSettings()
+    state = ServiceState(settings, detector, analysis=analysis)
 
-    async def auth(request: Request) -> None:
-        check_token(request, settings.token)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Warm the workers in the background: the server answers (health) while models load.
+        async with anyio.create_task_group() as group:
+            group.start_soon(state.analysis.start)
+            try:
+                yield
+            finally:
+                group.cancel_scope.cancel()
+        await anyio.to_thread.run_sync(state.analysis.close)
 
     app = FastAPI(
         title="synthcheck",
         summary="Local AI-generated image detection",
+        lifespan=lifespan,
     )
-    app.state.synthcheck = ServiceState(settings, detector)
+    app.state.synthcheck = state
     app.state.limiter = anyio.CapacityLimiter(settings.workers)
     # Headroom over the file cap for multipart framing and form fields.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 1024 * 1024)
@@ -44,13 +64,21 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
         )
+    # Outermost: Host, Origin and token are checked before anything reads the body, and every
+    # response (refusals and 413s included) gets the security headers.
+    app.add_middleware(RequestGuard, settings=settings)
 
     @app.exception_handler(SynthcheckError)
     async def _synthcheck_error(request: Request, exc: SynthcheckError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "type": exc.code}, status_code=400)
+        return JSONResponse({"detail": escape_controls(str(exc)), "type": exc.code}, 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = escape_controls(exc.detail) if isinstance(exc.detail, str) else exc.detail
+        return JSONResponse({"detail": detail}, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -60,14 +88,19 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()
+            {
+                "loc": [escape_controls(str(p)) for p in e.get("loc", ())],
+                "msg": escape_controls(str(e.get("msg", ""))),
+            }
+            for e in exc.errors()
         ]
         return JSONResponse({"detail": problems, "type": "invalid_request"}, status_code=422)
 
-    # Every API route needs the token; the UI's static files carry no data, and the page asks for
-    # the token itself, so they stay reachable.
+    # The API routes: the token is checked by RequestGuard; the body's type here (a route that
+    # takes JSON or nothing refuses the form and text types a cross-site page can send without
+    # a CORS preflight). The UI's static files carry no data and stay reachable without token.
     for router in (meta.router, detect.router, projects.router):
-        app.include_router(router, dependencies=[Depends(auth)])
+        app.include_router(router, dependencies=[Depends(check_body_type)])
 
     static_dir = resources.files("synthcheck.service") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
@@ -75,18 +108,5 @@ def create_app(
     @app.get("/", include_in_schema=False)
     async def index() -> Any:
         return FileResponse(str(static_dir / "index.html"), media_type="text/html")
-
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.url.path in ("/", "/static/index.html"):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
-                "script-src 'self'",
-            )
-        return response
 
     return app

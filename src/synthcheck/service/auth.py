@@ -1,24 +1,16 @@
-"""Bearer-token authentication, compared in constant time."""
+"""Bearer-token authentication, compared in constant time (checked by service.guard before a
+request's body is read)."""
 
 from __future__ import annotations
 
 import hmac
 
-from fastapi import HTTPException, Request, status
-
-__all__ = ["check_token"]
+__all__ = ["bearer_token_matches"]
 
 
-def check_token(request: Request, expected: str | None) -> None:
-    if expected is None:
-        return
-    header = request.headers.get("authorization", "")
-    scheme, _, supplied = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
+def bearer_token_matches(authorization: str, expected: str) -> bool:
+    """Whether an ``Authorization`` header value carries ``Bearer <expected>``."""
+    scheme, _, supplied = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
         supplied.strip().encode(), expected.encode()
-    ):
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="missing or wrong bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    )

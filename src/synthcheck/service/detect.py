@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from synthcheck.errors import InputError
-from synthcheck.intake.decode import load_image
 from synthcheck.results import ErrorInfo, ScanResult
-from synthcheck.service.state import ServiceState, render_heatmap_png
-from synthcheck.service.uploads import received_uploads
+from synthcheck.service.escape import escape_controls
+from synthcheck.service.state import ServiceState
+from synthcheck.service.uploads import SavedUpload, received_uploads
 
 __all__ = ["router"]
 
@@ -26,26 +23,21 @@ def _state(request: Request) -> ServiceState:
     return state
 
 
-def _scan_one(state: ServiceState, path: Path, name: str, heatmap: bool) -> dict[str, Any]:
-    start = time.perf_counter()
-    detector = state.detector
-    try:
-        image = load_image(path, max_pixels=detector.max_pixels)
-    except InputError as exc:
-        result = ScanResult(
-            path=name,
-            verdict="error",
-            error=ErrorInfo(exc.code, f"{name}: {exc.reason}"),
-            detector=detector.name,
-            seconds=time.perf_counter() - start,
-        )
-        return result.to_dict()
-    image.path = name
-    result = detector.scan_image(image, start=start, heatmap=heatmap)
+def _for_client(
+    state: ServiceState, result: ScanResult, png: bytes | None, upload: SavedUpload
+) -> dict[str, Any]:
+    """The result under the client's file name, without paths of this machine."""
+    result.path = upload.name
+    if result.error is not None:
+        message = result.error.message.replace(str(upload.path), upload.name)
+        if not message.startswith(upload.name):
+            message = f"{upload.name}: {message}"
+        # Decoder messages can quote bytes of the file (damaged chunk names): escaped.
+        result.error = ErrorInfo(result.error.type, escape_controls(message))
     out = result.to_dict()
     out["heatmap_url"] = None
-    if heatmap and result.heatmap_grid is not None and result.sha256:
-        state.heatmaps.put(result.sha256, render_heatmap_png(image.pixels, result.heatmap_grid))
+    if png is not None and result.sha256:
+        state.heatmaps.put(result.sha256, png)
         out["heatmap_url"] = f"/api/v1/heatmaps/{result.sha256}.png"
     return out
 
@@ -57,24 +49,27 @@ async def detect(
     heatmap: bool = Query(False, description="render a heatmap PNG per image when available"),
 ) -> dict[str, Any]:
     """Returns ``{"results": [...]}`` with one object per uploaded file, in upload order, each
-    following the JSONL contract of ``synthcheck scan`` (``path`` is the uploaded file name)."""
+    following the JSONL contract of ``synthcheck scan`` (``path`` is the uploaded file name).
+    Files are analysed in parallel by the worker processes, each under the per-file time limit;
+    a file that runs past it is an ``error`` result of type ``timeout`` or ``worker_crashed``."""
     state = _state(request)
     settings = state.settings
-    limiter: anyio.CapacityLimiter = request.app.state.limiter
     async with received_uploads(
         files, max_files=settings.max_files, max_bytes=settings.max_upload_bytes
     ) as (_area, saved):
-        results = []
-        for item in saved:
-            results.append(
-                await anyio.to_thread.run_sync(
-                    _scan_one, state, item.path, item.name, heatmap, limiter=limiter
-                )
-            )
+        results: list[dict[str, Any]] = [{} for _ in saved]
+
+        async def one(i: int, upload: SavedUpload) -> None:
+            result, png = await state.analysis.scan(upload.path, heatmap=heatmap)
+            results[i] = _for_client(state, result, png, upload)
+
+        async with anyio.create_task_group() as group:
+            for i, upload in enumerate(saved):
+                group.start_soon(one, i, upload)
     counts: dict[str, int] = {}
     for r in results:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
-    return {"results": results, "counts": counts, "detector": state.detector.name}
+    return {"results": results, "counts": counts, "detector": state.analysis.detector_name}
 
 
 @router.get(

@@ -1,11 +1,13 @@
 """An ASGI middleware that refuses request bodies over a byte limit before they are parsed.
 
 The multipart parser spools uploads to disk as it reads them, so the limit must be enforced on
-the raw stream: by ``Content-Length`` up front, and by counting for chunked bodies.
+the raw stream: by ``Content-Length`` up front, and by counting for chunked bodies. Either way
+the answer is 413, whatever the app made of the interrupted stream.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -37,28 +39,36 @@ class BodySizeLimit:
                     await self._reject(send)
                     return
         seen = 0
-        started = False
+        exceeded = False
+        replaced = False
 
         async def limited_receive() -> Any:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise _TooLargeError
             return message
 
-        async def tracking_send(message: Any) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
+        async def guarded_send(message: Any) -> None:
+            # Whoever catches _TooLargeError on the way (FastAPI turns any failure to read a
+            # form into "400 error parsing the body") answers with the wrong status: once the
+            # limit was crossed, the app's own response is replaced by the 413.
+            nonlocal replaced
+            if exceeded:
+                if message["type"] == "http.response.start" and not replaced:
+                    replaced = True
+                    await self._reject(send)
+                return
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLargeError:
-            if not started:
-                await self._reject(send)
+        with contextlib.suppress(_TooLargeError):
+            await self.app(scope, limited_receive, guarded_send)
+        if exceeded and not replaced:
+            replaced = True
+            await self._reject(send)
 
     async def _reject(self, send: Any) -> None:
         body = json.dumps(

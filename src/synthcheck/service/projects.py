@@ -16,9 +16,10 @@ from fastapi.responses import Response
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from synthcheck.errors import DataError, ProjectError, SynthcheckError
+from synthcheck.errors import DataError, ProjectNotFoundError, SynthcheckError
+from synthcheck.service.escape import escape_controls
 from synthcheck.service.state import ServiceState
-from synthcheck.service.uploads import received_uploads
+from synthcheck.service.uploads import received_uploads, stored_file_name
 
 __all__ = ["router"]
 
@@ -55,10 +56,9 @@ async def _run(request: Request, fn: Callable[[], T]) -> T:
     """Run blocking project work in a worker thread, mapping errors to HTTP statuses."""
     try:
         return await anyio.to_thread.run_sync(fn, limiter=request.app.state.limiter)
-    except ProjectError as exc:
-        status = 404 if "no project" in str(exc) or "unknown project" in str(exc) else 400
-        raise HTTPException(status, str(exc)) from None
-    except (DataError, SynthcheckError) as exc:
+    except ProjectNotFoundError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except SynthcheckError as exc:  # ProjectError, DataError, ConfigError, ...
         raise HTTPException(400, str(exc)) from None
 
 
@@ -124,22 +124,30 @@ async def upload_images(
 
     state = _state(request)
     home = state.settings.home
+    # The names become file names (kept for reviews): refuse unusable ones before saving any.
+    names = [stored_file_name(f.filename) for f in files]
     async with received_uploads(
         files, max_files=state.settings.max_files, max_bytes=state.settings.max_upload_bytes
     ) as (area, saved):
         items = []
-        for item in saved:
+        for item, file_name in zip(saved, names, strict=True):
             # Keep the client's file name visible in reviews: one private folder per upload.
             folder = area / uuid.uuid4().hex
             folder.mkdir()
-            named = folder / item.name
+            named = folder / file_name
             item.path.replace(named)
             items.append(ImportItem(str(named), label or None))
 
         def work() -> dict[str, Any]:
             with _open(name, home) as p:
                 report: dict[str, Any] = p.import_items(items, copy=True).to_dict()
-                return report
+            # Failures under the client's names, not this machine's temporary paths.
+            for failure in report.get("failures", []):
+                path = str(failure["path"])
+                shown = Path(path).name
+                failure["path"] = shown
+                failure["reason"] = escape_controls(str(failure["reason"]).replace(path, shown))
+            return report
 
         return await _run(request, work)
 
@@ -223,7 +231,7 @@ async def thumbnail(
         with _open(name, home) as p:
             rows = [r for r in p.images() if r.sha256 == sha256]
             if not rows:
-                raise ProjectError(f"no image {sha256[:12]} in project {name!r}")
+                raise ProjectNotFoundError(f"no image {sha256[:12]} in project {name!r}")
             source = rows[0].blob or rows[0].path
         if not Path(source).is_file():
             raise DataError(f"the file of image {sha256[:12]} is no longer at {source}")
@@ -254,7 +262,8 @@ async def predict(
                 d = r.to_dict()
                 d["path"] = s.name
                 if d.get("error"):
-                    d["error"]["message"] = d["error"]["message"].replace(str(s.path), s.name)
+                    message = d["error"]["message"].replace(str(s.path), s.name)
+                    d["error"]["message"] = escape_controls(message)
                 out.append(d)
             return out
 

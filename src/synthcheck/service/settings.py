@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from synthcheck.errors import ConfigError
 
-__all__ = ["ServiceSettings"]
+if TYPE_CHECKING:
+    from synthcheck.engine.executor import ScanConfig
+
+__all__ = ["DEFAULT_MAX_MEMORY_MB", "DEFAULT_TIMEOUT", "ServiceSettings"]
+
+#: Seconds one upload may take to analyse before it is reported as timed out (its worker is
+#: ended HARD_LIMIT_GRACE seconds later if the analysis cannot be interrupted).
+DEFAULT_TIMEOUT = 60.0
+#: Resident memory cap of each analysis worker, in MiB. The models of the largest profile take
+#: about 460 MiB; the cap leaves room for a near-limit image while keeping a worker under 1.5 GB
+#: even with what a decoder can add between two checks of the watchdog (every 50 ms).
+DEFAULT_MAX_MEMORY_MB = 1280
 
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
@@ -44,6 +56,12 @@ class ServiceSettings:
     heatmap_tiles: int | None = None
     #: Home folder for projects and calibration profiles (None: the default, see synthcheck.home).
     home: str | None = None
+    #: Seconds allowed per uploaded file (analysis runs in worker processes that can be ended).
+    timeout: float = DEFAULT_TIMEOUT
+    #: Resident-memory cap per analysis worker in MiB.
+    max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
+    #: Host names accepted in the Host header besides the bound address and loopback names.
+    allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -54,6 +72,12 @@ class ServiceSettings:
             raise ConfigError(f"max_files must be positive, got {self.max_files}")
         if self.workers <= 0:
             raise ConfigError(f"workers must be positive, got {self.workers}")
+        for name in self.allowed_hosts:
+            if not name or any(c in name for c in "/@ \t\r\n") or not name.isascii():
+                raise ConfigError(f"allowed host {name!r} is not a host name or address")
+        # ScanConfig checks the time limit, the memory cap and the pixel budget with the same
+        # messages as `scan`.
+        self.scan_config()
         if self.heatmap_tiles is not None:
             from synthcheck.pixel.profiles import check_heatmap_tiles
 
@@ -65,3 +89,16 @@ class ServiceSettings:
                 f"binding {self.host} exposes the service beyond this machine; pass --token "
                 "(bearer authentication on every route) or, knowingly, --insecure"
             )
+
+    def scan_config(self) -> ScanConfig:
+        """The recipe of the analysis workers' detector and per-file limits."""
+        from synthcheck.engine.executor import ScanConfig
+
+        return ScanConfig(
+            profile=self.profile,
+            calibration=self.calibration,
+            max_pixels=self.max_pixels,
+            timeout=self.timeout,
+            heatmap_tiles=self.heatmap_tiles,
+            max_memory_mb=self.max_memory_mb,
+        )

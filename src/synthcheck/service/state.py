@@ -9,8 +9,8 @@ from collections import OrderedDict
 import numpy as np
 from numpy.typing import NDArray
 
-from synthcheck.engine.build import build_detector
 from synthcheck.engine.detector import Detector
+from synthcheck.service.analysis import Analysis, InProcess, WorkerLanes
 from synthcheck.service.jobs import JobRegistry
 from synthcheck.service.settings import ServiceSettings
 
@@ -41,24 +41,25 @@ class HeatmapCache:
 
 
 class ServiceState:
-    def __init__(self, settings: ServiceSettings, detector: Detector | None = None) -> None:
+    """``analysis``: where uploads are analysed (default: worker processes built from the
+    settings; with ``detector``, that object in this process; see service.analysis)."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        detector: Detector | None = None,
+        *,
+        analysis: Analysis | None = None,
+    ) -> None:
         self.settings = settings
-        self._detector = detector
-        self._lock = threading.Lock()
+        if analysis is None:
+            if detector is not None:
+                analysis = InProcess(detector, settings.workers)
+            else:
+                analysis = WorkerLanes(settings.scan_config(), settings.workers)
+        self.analysis: Analysis = analysis
         self.heatmaps = HeatmapCache()
         self.jobs = JobRegistry()
-
-    @property
-    def detector(self) -> Detector:
-        with self._lock:
-            if self._detector is None:
-                self._detector = build_detector(
-                    self.settings.profile,
-                    calibration=self.settings.calibration,
-                    max_pixels=self.settings.max_pixels,
-                    heatmap_tiles=self.settings.heatmap_tiles,
-                )
-            return self._detector
 
 
 def render_heatmap_png(pixels: NDArray[np.uint8], grid: NDArray[np.floating]) -> bytes:

@@ -15,7 +15,17 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from fastapi import HTTPException, UploadFile, status
 
-__all__ = ["SavedUpload", "display_name", "received_uploads", "save_uploads", "upload_area"]
+__all__ = [
+    "SavedUpload",
+    "display_name",
+    "received_uploads",
+    "save_uploads",
+    "stored_file_name",
+    "upload_area",
+]
+
+#: Longest file name kept for a stored upload, in UTF-8 bytes (NAME_MAX of common file systems).
+MAX_NAME_BYTES = 255
 
 _CHUNK = 1024 * 1024
 
@@ -34,6 +44,35 @@ def display_name(raw: str | None) -> str:
     base = PureWindowsPath(PurePosixPath(raw).name).name
     cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in "\\/")
     return cleaned[:255] or "upload"
+
+
+def stored_file_name(raw: str | None) -> str:
+    """A client's file name that is to become a file name on disk (project uploads), unchanged;
+    a 400 that says why for anything that is not a plain name.
+
+    Unlike :func:`display_name` nothing is repaired: a project keeps the name for reviews, so a
+    name is either usable as it is or refused, never silently turned into another one.
+    """
+    from synthcheck.service.escape import escape_controls
+
+    name = raw or ""
+    shown = repr(escape_controls(name[:80])) + ("..." if len(name) > 80 else "")
+    problem = None
+    if not name:
+        problem = "it is empty"
+    elif name in (".", ".."):
+        problem = "it names a folder"
+    elif "/" in name or "\\" in name:
+        problem = "it is a path (send the file's name only)"
+    elif not name.isprintable():
+        problem = "it contains control or other non-printable characters"
+    elif len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        problem = f"it is longer than {MAX_NAME_BYTES} bytes"
+    elif name.strip() != name:
+        problem = "it starts or ends with white space"
+    if problem is not None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unusable file name {shown}: {problem}")
+    return name
 
 
 @contextmanager

@@ -36,8 +36,14 @@ _COMFY_LOADERS = {
 }
 _COMFY_LORAS = {"LoraLoader": "lora_name", "LoraLoaderModelOnly": "lora_name"}
 
-# "key: value" pairs of an AUTOMATIC1111 settings line; values may be quoted and contain commas.
-_A1111_KV = re.compile(r'\s*([\w][\w \-/()]*?):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
+# Every field is cut to this length before any pattern or parser reads it, so that a small file
+# with a huge text chunk costs at most linear time in a bounded length. Real settings lines of
+# AUTOMATIC1111 / Forge (with LoRA hashes, ADetailer and hires options) stay far below it.
+_MAX_FIELD = 1_000_000
+_MAX_SETTINGS_LINE = 64 * 1024
+# A settings key: a word character, then words, spaces, dashes, slashes and brackets.
+_A1111_KEY = re.compile(r"\w[\w \-/()]*")
+_MAX_KEY = 100
 _A1111_KEYS = frozenset({"Sampler", "CFG scale", "Seed", "Size", "Model hash", "Model"})
 _A1111_STEPS = re.compile(r"(?:^|\n)Steps: \d+")
 _MJ_JOB = re.compile(
@@ -99,16 +105,12 @@ def _excerpt(text: str | None, n: int = 200) -> str | None:
 
 def parse_a1111(text: str) -> dict[str, Any] | None:
     """Split AUTOMATIC1111 ``parameters`` into prompt, negative prompt and settings, or None."""
-    if not _A1111_STEPS.search(text[:1_000_000]):
+    text = text[:_MAX_FIELD]
+    if not _A1111_STEPS.search(text):
         return None
     lines = text.strip().split("\n")
     settings_at = max(i for i, line in enumerate(lines) if line.startswith("Steps: "))
-    settings: dict[str, str] = {}
-    for m in _A1111_KV.finditer(lines[settings_at]):
-        key, value = m.group(1).strip(), m.group(2).strip()
-        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-            value = value[1:-1]
-        settings[key] = value
+    settings = _a1111_settings(lines[settings_at][:_MAX_SETTINGS_LINE])
     if len(_A1111_KEYS & settings.keys()) < 2:
         return None  # a "Steps:" line alone could be anyone's text (a recipe, a manual)
     head = lines[:settings_at]
@@ -121,6 +123,62 @@ def parse_a1111(text: str) -> dict[str, Any] | None:
         prompt = "\n".join(head[:negative_at])
         negative = "\n".join(head[negative_at:])[len("Negative prompt:") :]
     return {"prompt": prompt.strip(), "negative_prompt": negative.strip(), "settings": settings}
+
+
+def _a1111_settings(line: str) -> dict[str, str]:
+    """``key: value`` pairs of a settings line, in one left-to-right pass.
+
+    A backtracking pattern for this grammar took quadratic time on a long run of letters without
+    a colon (a 1 KB file could hang a scan), so the line is scanned by hand: every character is
+    visited a bounded number of times. Values may be double-quoted and then contain commas and
+    backslash escapes; an unterminated quote runs to the next comma.
+    """
+    settings: dict[str, str] = {}
+    pos, n = 0, len(line)
+    unclosed_from = n + 1  # once a quote has no closing quote, later ones are not searched again
+    while pos < n:
+        colon = line.find(":", pos)
+        if colon < 0:
+            break
+        # The key is what follows the last comma before the colon (earlier text is junk).
+        start = line.rfind(",", pos, colon) + 1 or pos
+        key = line[start:colon].strip()
+        pos = colon + 1
+        while pos < n and line[pos] in " \t":
+            pos += 1
+        if pos < n and line[pos] == '"':
+            end = _closing_quote(line, pos + 1) if pos < unclosed_from else -1
+            if end < 0:
+                unclosed_from = min(unclosed_from, pos)
+            if end >= 0:
+                value, pos = line[pos + 1 : end], end + 1
+            else:
+                end = line.find(",", pos)
+                end = n if end < 0 else end
+                value, pos = line[pos:end], end
+        else:
+            end = line.find(",", pos)
+            end = n if end < 0 else end
+            value, pos = line[pos:end], end
+        comma = line.find(",", pos)
+        pos = n if comma < 0 else comma + 1
+        if len(key) <= _MAX_KEY and _A1111_KEY.fullmatch(key):
+            settings[key] = value.strip()
+    return settings
+
+
+def _closing_quote(line: str, pos: int) -> int:
+    """Index of the unescaped ``"`` that closes a quoted value opened before ``pos``, or -1."""
+    n = len(line)
+    while pos < n:
+        ch = line[pos]
+        if ch == "\\":
+            pos += 2
+        elif ch == '"':
+            return pos
+        else:
+            pos += 1
+    return -1
 
 
 def _a1111(fields: Fields, notes: list[str]) -> GeneratorFinding | None:

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from synthcheck.engine.walk import WalkStats
-from synthcheck.errors import ConfigError, DataError, InputError, ProjectError
+from synthcheck.errors import ConfigError, DataError, InputError, ProjectError, ProjectNotFoundError
 from synthcheck.intake import load_image
 from synthcheck.results import ScanResult
 from synthcheck.training.features import check_extractors, create_extractor, default_extractors
@@ -309,7 +309,7 @@ class Project:
     def _resolve(self, ref: str) -> str:
         shas = self._store.find_images(self._row.id, ref)
         if not shas:
-            raise ProjectError(
+            raise ProjectNotFoundError(
                 f"no image of project {self.name!r} matches {ref!r}; give its path or a hash "
                 "prefix of at least 6 characters (see `synthcheck project review`)"
             )
@@ -610,7 +610,7 @@ class Project:
             return row
         matches = [m for m in self.models() if m.version == version]
         if not matches:
-            raise ProjectError(f"project {self.name!r} has no model version {version}")
+            raise ProjectNotFoundError(f"project {self.name!r} has no model version {version}")
         return matches[0]
 
     def trained_model(self, version: int | None = None) -> TrainedModel:

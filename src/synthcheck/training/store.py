@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from synthcheck.errors import ProjectError
+from synthcheck.errors import ProjectError, ProjectNotFoundError
 from synthcheck.home import synthcheck_home
 
 __all__ = [
@@ -274,7 +274,7 @@ class Store:
         if row is None:
             known = [p.name for p in self.projects()]
             hint = f"known projects: {', '.join(known)}" if known else "there are no projects yet"
-            raise ProjectError(
+            raise ProjectNotFoundError(
                 f"no project named {name!r} in {self.home} ({hint}); create it with "
                 f"synthcheck project create {name}"
             )
@@ -564,7 +564,7 @@ class Store:
     def model_file(self, model_id: int) -> bytes:
         row = self._db.execute("SELECT file FROM models WHERE id=?", (model_id,)).fetchone()
         if row is None:
-            raise ProjectError(f"model {model_id} not found")
+            raise ProjectNotFoundError(f"model {model_id} not found")
         return bytes(row[0])
 
     def predictions(self, model_id: int) -> dict[str, sqlite3.Row]:
