@@ -34,7 +34,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from synthcheck.pixel.devpool import load_devpool  # noqa: E402
+from synthcheck.pixel.devpool import load_devpool
 
 PATCH = 64
 FEATURE_DIM = 64

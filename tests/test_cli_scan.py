@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from scan_corpus import make_corpus, many_images
 from synthcheck.cli.main import app
 from synthcheck.engine import executor as executor_module
+from synthcheck.engine.executor import ScanConfig
 from synthcheck.errors import ConfigError
 from synthcheck.reports.rows import result_from_csv_row
 
@@ -282,10 +283,20 @@ def test_timeout_inside_a_signal_is_not_swallowed(
     assert rows["gen.png"]["verdict"] == "ai"
 
 
+def test_default_time_limit_and_zero_for_none(tmp_path: Path) -> None:
+    from synthcheck.engine.executor import DEFAULT_TIMEOUT_S
+
+    assert ScanConfig().timeout == DEFAULT_TIMEOUT_S == 60.0
+    make_corpus(tmp_path, malformed=False)
+    result = run(str(tmp_path), "--timeout", "0", "-f", "jsonl")
+    assert result.exit_code == 0
+    assert all(row["error"] is None for row in jsonl(result.stdout))
+
+
 def test_usage_errors_in_process(tmp_path: Path) -> None:
     make_corpus(tmp_path, malformed=False)
     assert run(str(tmp_path), "--resume").exit_code == 2  # --resume without --output
-    assert run(str(tmp_path), "--timeout", "0").exit_code == 2
+    assert run(str(tmp_path), "--timeout", "-1").exit_code == 2
     assert run(str(tmp_path), "--calibration", "no-such-profile").exit_code == 2
     assert run(str(tmp_path), "--workers", "0").exit_code == 2
 

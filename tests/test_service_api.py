@@ -40,8 +40,13 @@ class _RedModel:
 
 
 def _png(red: int, size: tuple[int, int] = (48, 32)) -> bytes:
+    # A faint checkerboard: a single flat colour is reported as having no picture to judge.
+    board = np.indices((size[1], size[0])).sum(axis=0) % 2 * 6
+    pixels = np.zeros((size[1], size[0], 3), dtype=np.uint8)
+    pixels[..., 0] = np.clip(red - 3 + board, 0, 255)
+    pixels[..., 1:] = (10 + board)[..., None]
     buf = io.BytesIO()
-    Image.new("RGB", size, (red, 10, 10)).save(buf, format="PNG")
+    Image.fromarray(pixels).save(buf, format="PNG")
     return buf.getvalue()
 
 

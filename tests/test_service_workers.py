@@ -168,7 +168,10 @@ def test_an_upload_over_the_memory_cap_ends_only_its_worker(tmp_path: Path) -> N
     # 100 MP of flat colour: a tiny file whose decoded pixels need ~300 MB (+ the RGB copy).
     big = tmp_path / "big.png"
     Image.new("RGB", (10_000, 10_000), (10, 200, 30)).save(big, compress_level=1)
-    settings = ServiceSettings(profile="provenance", workers=1, max_memory_mb=400)
+    # The header budget would refuse the file before decoding; lifted, the worker cap must act.
+    settings = ServiceSettings(
+        profile="provenance", workers=1, max_memory_mb=400, max_image_mb=8192
+    )
     with TestClient(create_app(settings), base_url="http://localhost") as client:
         files = [
             ("files", ("big.png", big.read_bytes(), "image/png")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -60,6 +61,9 @@ class ServiceSettings:
     timeout: float = DEFAULT_TIMEOUT
     #: Resident-memory cap per analysis worker in MiB.
     max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
+    #: Memory one image may need to decode and analyse, estimated from its header, in MiB
+    #: (None: intake's default budget).
+    max_image_mb: int | None = None
     #: Host names accepted in the Host header besides the bound address and loopback names.
     allowed_hosts: tuple[str, ...] = ()
 
@@ -94,7 +98,7 @@ class ServiceSettings:
         """The recipe of the analysis workers' detector and per-file limits."""
         from synthcheck.engine.executor import ScanConfig
 
-        return ScanConfig(
+        config = ScanConfig(
             profile=self.profile,
             calibration=self.calibration,
             max_pixels=self.max_pixels,
@@ -102,3 +106,6 @@ class ServiceSettings:
             heatmap_tiles=self.heatmap_tiles,
             max_memory_mb=self.max_memory_mb,
         )
+        if self.max_image_mb is None:
+            return config
+        return dataclasses.replace(config, max_image_mb=self.max_image_mb)
