@@ -481,10 +481,13 @@ class ProcessExecutor:
         for process in processes:
             process.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + 1.0
         for process in processes:
-            process.join(timeout=2)
-            if process.is_alive():
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+        for process in processes:
+            if process.is_alive():  # stuck in native code that ignores SIGTERM
                 process.kill()
+                process.join(timeout=1.0)
 
 
 # ---------------------------------------------------------------------------- Dask
