@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -30,6 +30,9 @@ expect = pytest.importorskip("playwright.sync_api").expect
 SLOW_WIDTH = 321
 
 
+RELEASE_SLOW = threading.Event()
+
+
 class StubPixels:
     """A pixel model double: slow on images SLOW_WIDTH wide, sure of "ai" on the others, with a
     uniform (uninformative) heatmap when one is asked for."""
@@ -38,7 +41,9 @@ class StubPixels:
 
     def predict(self, image: Any, *, heatmap: bool = False) -> Any:
         if image.width == SLOW_WIDTH:
-            time.sleep(4)
+            # Held until the test has seen the other result on the page: a fixed sleep made the
+            # check race the scan on a busy machine.
+            RELEASE_SLOW.wait(timeout=60)
             p = 0.1
         else:
             p = 0.9
@@ -60,6 +65,7 @@ def _photo(path: Path, alpha: bool = False, width: int = 320) -> Path:
 def test_each_result_shows_as_soon_as_it_is_known(tmp_path: Path) -> None:
     fast = _photo(tmp_path / "fast.png")
     slow = _photo(tmp_path / "slow.png", width=SLOW_WIDTH)
+    RELEASE_SLOW.clear()
     app = create_app(detector=Detector(pixel_model=StubPixels()))
     with running_server(app) as base, browser_page(base) as (page, requested):
         page.goto(base + "/")
@@ -71,6 +77,7 @@ def test_each_result_shows_as_soon_as_it_is_known(tmp_path: Path) -> None:
         expect(page.locator("#detect-status")).to_have_text("Scanning: 1 of 2 done…")
         slow_row = page.locator("#results tbody tr", has_text="slow.png")
         assert slow_row.locator(".verdict").inner_text() == "…"
+        RELEASE_SLOW.set()
         expect(page.locator("#detect-status")).to_have_text("Scanned 2 files.", timeout=20_000)
         expect(slow_row.locator(".verdict")).to_have_text("real")
     assert_only_local_requests(requested, base)
