@@ -72,6 +72,9 @@ class ScanConfig:
     #: Seconds per file (None: no limit).
     timeout: float | None = DEFAULT_TIMEOUT_S
     heatmaps_dir: str | None = None
+    #: Whether heatmap PNGs carry the colour legend strip (the web UI draws its own legend
+    #: beside an overlay that must have the image's proportions).
+    heatmap_legend: bool = True
     #: Native tiles each heatmap scores (None: the pixel model's default); verdicts never
     #: depend on it.
     heatmap_tiles: int | None = None
@@ -172,14 +175,14 @@ def _error_result(
     )
 
 
-def _write_heatmap(result: ScanResult, pixels: Any, folder: str) -> None:
+def _write_heatmap(result: ScanResult, pixels: Any, folder: str, legend: bool = True) -> None:
     from synthcheck.pixel.heatmap import render_heatmap
 
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     stem = Path(result.path).stem[:60] or "image"
     out = target / f"{stem}-{(result.sha256 or 'nohash')[:12]}.png"
-    render_heatmap(pixels, result.heatmap_grid, legend=True).save(out, format="PNG")
+    render_heatmap(pixels, result.heatmap_grid, legend=legend).save(out, format="PNG")
     result.heatmap = str(out)
 
 
@@ -202,7 +205,7 @@ def scan_one(detector: Detector, path: str, config: ScanConfig) -> ScanResult:
                 image, start=start, heatmap=config.heatmaps_dir is not None
             )
             if config.heatmaps_dir is not None and result.heatmap_grid is not None:
-                _write_heatmap(result, image.pixels, config.heatmaps_dir)
+                _write_heatmap(result, image.pixels, config.heatmaps_dir, config.heatmap_legend)
         finally:
             deadline.disarm()
     except ScanTimeoutError as exc:
@@ -301,7 +304,7 @@ def _worker_detector_name() -> str:
 
 
 def _scan_batch_in_worker(
-    paths: Sequence[str], heatmaps_dir: str | None = None
+    paths: Sequence[str], heatmaps_dir: str | None = None, legend: bool = True
 ) -> list[ScanResult]:
     config = _WORKER_CONFIG
     if config is None:  # pragma: no cover - the initializer always ran
@@ -310,7 +313,7 @@ def _scan_batch_in_worker(
     # server's ?heatmap=true) only changes what scan_one does, never which detector it uses.
     detector = _cached_detector(config)
     if heatmaps_dir is not None:
-        config = replace(config, heatmaps_dir=heatmaps_dir)
+        config = replace(config, heatmaps_dir=heatmaps_dir, heatmap_legend=legend)
     out: list[ScanResult] = []
     hard_limit = None if config.timeout is None else config.timeout + HARD_LIMIT_GRACE
     with open(os.devnull, "w") as devnull:  # noqa: PTH123 - faulthandler needs a real fd
@@ -444,15 +447,18 @@ class ProcessExecutor:
             raise
         return name
 
-    def scan_file(self, path: str, *, heatmaps_dir: str | None = None) -> ScanResult:
+    def scan_file(
+        self, path: str, *, heatmaps_dir: str | None = None, legend: bool = True
+    ) -> ScanResult:
         """Scan one file in the worker and wait for its result (one caller at a time).
 
-        ``heatmaps_dir`` asks for a heatmap PNG there (for this file only). If the worker dies
+        ``heatmaps_dir`` asks for a heatmap PNG there (for this file only; ``legend`` adds the
+        colour-scale strip below it). If the worker dies
         (hard time limit, memory cap, a crash in native code) the file is reported as
         ``worker_crashed`` at once, without the retry ``map_unordered`` needs to find the culprit
         of a shared batch, and the next call gets a fresh worker.
         """
-        future = self._single().submit(_scan_batch_in_worker, [path], heatmaps_dir)
+        future = self._single().submit(_scan_batch_in_worker, [path], heatmaps_dir, legend)
         try:
             return future.result()[0]
         except BrokenProcessPool:

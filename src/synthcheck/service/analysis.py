@@ -92,7 +92,7 @@ class WorkerLanes:
                 folder = str(self._heatmaps)
             try:
                 result = await anyio.to_thread.run_sync(
-                    lambda: lane.scan_file(str(path), heatmaps_dir=folder)
+                    lambda: lane.scan_file(str(path), heatmaps_dir=folder, legend=False)
                 )
             finally:
                 self._idle.append(lane)
