@@ -20,6 +20,16 @@ import sys
 ETH_P_ALL = 0x0003
 
 
+def _query_name(dns: bytes) -> str:
+    """The first question's name of a DNS query (after the 12-byte header), best effort."""
+    labels, pos = [], 12
+    while pos < len(dns) and dns[pos] and len(labels) < 64:
+        size = dns[pos]
+        labels.append(dns[pos + 1 : pos + 1 + size].decode("ascii", "replace"))
+        pos += 1 + size
+    return ".".join(labels)
+
+
 def _finding(frame: bytes) -> dict[str, object] | None:
     ethertype = struct.unpack("!H", frame[12:14])[0]
     payload = frame[14:]
@@ -38,7 +48,7 @@ def _finding(frame: bytes) -> dict[str, object] | None:
         return None
     dport = struct.unpack("!H", l4[2:4])[0]
     if proto == 17 and dport == 53:
-        return {"kind": "dns", "dst": str(dst)}
+        return {"kind": "dns", "dst": str(dst), "name": _query_name(l4[8:])}
     if dst.is_loopback:
         return None
     if proto == 6 and not l4[13] & 0x02:  # only the SYN of a TCP connection attempt

@@ -120,9 +120,6 @@ for _ in $(seq 100); do grep -q ready "$WORK/packets.log" 2>/dev/null && break; 
 $py -c "import socket
 try: socket.getaddrinfo('control.example', 80)
 except OSError: pass"
-sleep 0.5
-grep -c '"dns"' "$WORK/packets.log" > "$WORK/control.count"
-: > "$WORK/packets.log"
 # scan (provenance + default pixel model when installed), JSONL to a file
 $py -m synthcheck.cli.main scan "$WORK/imgs" --format jsonl --output "$WORK/scan.jsonl" \
     --quiet --workers 2
@@ -159,8 +156,12 @@ def test_scan_training_and_server_work_inside_a_netns_without_network(tmp_path: 
         env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert int((tmp_path / "control.count").read_text()) >= 1, "the packet logger saw nothing"
-    contacts = (tmp_path / "packets.log").read_text().splitlines()
+    # The logger may lag behind on a busy machine, so the control's queries are told apart by
+    # name rather than by when they were logged.
+    logged = [json.loads(line) for line in (tmp_path / "packets.log").read_text().splitlines()[1:]]
+    control = [c for c in logged if c.get("name") == "control.example"]
+    contacts = [c for c in logged if c.get("name") != "control.example"]
+    assert control, "the packet logger did not see the control lookup"
     assert contacts == [], f"DNS queries or connection attempts: {contacts[:10]}"
     rows = [json.loads(line) for line in (tmp_path / "scan.jsonl").read_text().splitlines()]
     assert sorted(r["verdict"] for r in rows if r["path"].endswith("a.png")) == ["ai"]
