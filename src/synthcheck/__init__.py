@@ -5,6 +5,7 @@ The public API is exactly what ``__all__`` lists; everything else is internal an
 
 from typing import TYPE_CHECKING, Any
 
+from synthcheck._version import __version__
 from synthcheck.engine.build import build_detector
 from synthcheck.engine.detector import Detector, PixelModel, PixelPrediction
 from synthcheck.errors import (
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from synthcheck.pixel import create_pixel_model
     from synthcheck.training import ImageClassifier, Project
 
-__version__ = "0.1.0"
 
 # Heavier parts (ONNX Runtime, scikit-learn) load on first use, so `import synthcheck` stays cheap.
 _LAZY = {

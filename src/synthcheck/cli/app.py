@@ -35,7 +35,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from synthcheck import __version__
+        from synthcheck._version import __version__
 
         typer.echo(f"synthcheck {__version__}")
         raise typer.Exit()
