@@ -19,12 +19,15 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from synthcheck.errors import SynthcheckError
+
 __all__ = [
     "EXIT_FAILURES",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
     "default_workers",
+    "exit_on_error",
     "fail",
     "progress",
     "progress_wanted",
@@ -67,6 +70,18 @@ def fail(message: str, code: int = EXIT_USAGE, console: Console | None = None) -
     """Print ``error: message`` on stderr and exit with ``code``."""
     (console or stderr_console()).print(f"[red]error:[/] {message}", markup=True, highlight=False)
     raise typer.Exit(code)
+
+
+@contextmanager
+def exit_on_error(console: Console | None = None, *, code: int | None = None) -> Iterator[None]:
+    """The CLI's one error boundary: a :class:`SynthcheckError` raised inside becomes
+    ``error: message`` on stderr and the exit status its class carries (``exit_code``: 2 for a
+    usage error such as :class:`ConfigError`, else 1). ``code`` overrides it for every error (the
+    ``project`` commands have always exited 2 on any error)."""
+    try:
+        yield
+    except SynthcheckError as exc:
+        fail(str(exc), exc.exit_code if code is None else code, console)
 
 
 @contextmanager

@@ -53,13 +53,12 @@ def _home(request: Request) -> str | None:
 
 
 async def _run(request: Request, fn: Callable[[], T]) -> T:
-    """Run blocking project work in a worker thread, mapping errors to HTTP statuses."""
+    """Run blocking project work in a worker thread; an error gets the HTTP status its class
+    carries (``SynthcheckError.http_status``: 404 for ProjectNotFoundError, else 400)."""
     try:
         return await anyio.to_thread.run_sync(fn, limiter=request.app.state.limiter)
-    except ProjectNotFoundError as exc:
-        raise HTTPException(404, str(exc)) from None
-    except SynthcheckError as exc:  # ProjectError, DataError, ConfigError, ...
-        raise HTTPException(400, str(exc)) from None
+    except SynthcheckError as exc:
+        raise HTTPException(exc.http_status, str(exc)) from None
 
 
 def _open(name: str, home: str | None) -> Any:
