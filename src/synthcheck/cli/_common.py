@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -113,7 +112,3 @@ def progress(
             bar.advance(task, n)
 
         yield advance, bar.console
-
-
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
