@@ -223,15 +223,13 @@ def _fit_block(
 
 
 def _auc(y: NDArray[np.int64], s: F64) -> float:
-    """ROC AUC of scores ``s`` for positives ``y == 1`` (ties counted half)."""
-    from scipy.stats import rankdata
+    """ROC AUC of scores ``s`` for positives ``y == 1`` (ties counted half); NaN without both."""
+    from sklearn.metrics import roc_auc_score
 
     pos = y == 1
-    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-    if n_pos == 0 or n_neg == 0:
+    if pos.all() or not pos.any():
         return float("nan")
-    ranks = rankdata(s)
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(roc_auc_score(pos, s))
 
 
 def _balanced_accuracy(y: NDArray[np.int64], pred: NDArray[np.int64], k: int) -> float:
