@@ -77,7 +77,7 @@ def _choose_profile(profile: str | None, calibration: str | None, err: Console) 
     if calibration is None:
         chosen = profile or "auto"
     else:
-        from synthcheck.evaluation.calibration import load_profile
+        from synthcheck.fusion.calibration import load_profile
 
         fitted = load_profile(calibration).model_profile
         if profile is None:
