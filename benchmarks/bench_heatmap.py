@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         host_max.append(float(alone.heatmap.max()))
         host_p.append(alone.p_ai)
         h, w = host.shape[:2]
-        plan = plan_tiles(h, w, tile=224, max_tiles=args.tiles)
+        # The heatmap's own tiles (224 px for thorough's CLIP map, 128 px for fast's artifacts).
+        plan = alone.heatmap_plan or plan_tiles(h, w, tile=224, max_tiles=args.tiles)
         boxes = plan.boxes()
         for _ in range(args.per_host):
             paste = load_image(pastes[int(rng.integers(len(pastes)))]).pixels

@@ -491,7 +491,12 @@ def test_project_import_counts_and_exit_codes(
     assert "no image was imported" in result.output
 
     first = make_images(tmp_path / "real", "real", 3)
-    assert run("import", "p", str(tmp_path / "real"), "--label", "real").exit_code == 0
+    result = run("import", "p", str(tmp_path / "real"), "--label", "real")
+    assert result.exit_code == 0
+    # Import computes features (CLIP by default): its progress shows off a terminal too.
+    assert "importing (features: artifacts): 3/3 done" in result.output
+    quiet = run("import", "p", str(tmp_path / "real"), "--label", "real", "--quiet")
+    assert "importing" not in quiet.output
     make_images(tmp_path / "more", "real", 2, start=10)
     (tmp_path / "more" / "copy.png").write_bytes(first[0].read_bytes())
     result = run("import", "p", str(tmp_path / "more"), "--label", "real")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,3 +159,36 @@ def test_damaged_and_blank_images_are_never_called_real() -> None:
     verdict, _, notes = _scan(buf.getvalue(), "black.png")
     assert verdict == "unsure"
     assert any("single flat colour" in n for n in notes)
+
+
+def _tiff_rows_per_strip_zero() -> bytes:
+    """An LZW TIFF whose RowsPerStrip is 0: libtiff prints an error about it on stderr."""
+    arr = (np.indices((40, 50)).sum(axis=0) % 9 * 25).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(np.dstack([arr] * 3)).save(buf, "TIFF", compression="tiff_lzw")
+    data = bytearray(buf.getvalue())
+    ifd = struct.unpack("<I", data[4:8])[0]
+    for i in range(struct.unpack("<H", data[ifd : ifd + 2])[0]):
+        entry = ifd + 2 + 12 * i
+        if struct.unpack("<H", data[entry : entry + 2])[0] == 278:  # RowsPerStrip
+            data[entry + 8 : entry + 12] = struct.pack("<I", 0)
+    return bytes(data)
+
+
+def test_libtiff_messages_become_part_of_the_error_not_stderr(tmp_path: Path) -> None:
+    path = tmp_path / "strips.tif"
+    path.write_bytes(_tiff_rows_per_strip_zero())
+    code = (
+        "import sys\n"
+        "from synthcheck.intake.decode import load_image\n"
+        "try:\n"
+        "    load_image(sys.argv[1])\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.stderr == ""  # nothing reached the terminal behind the scan's back
+    assert done.stdout.startswith("CorruptImageError")
+    assert "RowsPerStrip" in done.stdout

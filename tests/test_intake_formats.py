@@ -518,3 +518,26 @@ def test_png_raw_profile_exif_and_xmp(tmp_path: Path) -> None:
     meta = load_image(path).metadata
     assert meta.exif is not None and b"Fujifilm" in meta.exif and meta.exif[:2] in (b"II", b"MM")
     assert meta.xmp is not None and "trainedAlgorithmicMedia" in meta.xmp
+
+
+@pytest.mark.parametrize(
+    ("mode", "size"),
+    [
+        ("RGB", (1703, 1201)),
+        ("RGB", (1, 1)),
+        ("RGB", (1, 777)),
+        ("L", (333, 17)),
+        ("CMYK", (64, 9)),
+    ],
+)
+def test_rgb_conversion_copies_once_and_matches_pillow(mode: str, size: tuple[int, int]) -> None:
+    """RGB pixels come out of Pillow's raw encoder in one buffer; they equal np.asarray."""
+    from synthcheck.intake.pixels import to_rgb8
+
+    rng = np.random.default_rng(sum(size))
+    rgb = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    im = rgb.convert(mode)
+    out = to_rgb8(im)
+    assert out.shape == (size[1], size[0], 3) and out.dtype == np.uint8
+    assert out.flags.c_contiguous
+    np.testing.assert_array_equal(out, np.asarray(im.convert("RGB")))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from synthcheck.pixel.artifacts import (
+    ARTIFACT_CHUNK,
     ARTIFACT_TILE,
     artifact_feature_names,
     artifact_features,
@@ -85,3 +86,12 @@ def test_group_subset_equals_columns_of_full_set() -> None:
         np.testing.assert_array_equal(sub, full[:, idx])
     with pytest.raises(ValueError, match="unknown artifact feature groups"):
         tile_artifact_features(tiles, groups=("bogus",))
+
+
+def test_features_in_chunks_equal_all_tiles_at_once() -> None:
+    # 9 x 11 = 99 tiles: more than three chunks, the last one partial.
+    img = _photo_like(9 * ARTIFACT_TILE, 11 * ARTIFACT_TILE, seed=5)
+    chunked, plan = artifact_features(img, max_tiles=1024)
+    assert plan.count == 99 > 3 * ARTIFACT_CHUNK
+    tiles = np.stack([img[t:b, le:r] for t, le, b, r in plan.boxes()])
+    np.testing.assert_array_equal(chunked, tile_artifact_features(tiles))

@@ -168,6 +168,23 @@ def test_heatmap_tile_budget_is_a_model_option() -> None:
     assert [e.value for e in mapped.evidence if e.field == "heatmap_tiles"] == [narrow.heatmap.size]
 
 
+def test_heatmap_plan_places_every_cell_and_a_large_budget_covers_every_pixel() -> None:
+    pixels = np.random.default_rng(5).integers(0, 256, (700, 1000, 3), dtype=np.uint8)
+    model = create_pixel_model("fast", heatmap_tiles=1024)
+    plain = model.predict_pixels(pixels)
+    assert plain.heatmap is None and plain.heatmap_plan is None
+    mapped = model.predict_pixels(pixels, heatmap=True)
+    assert mapped.heatmap is not None and mapped.heatmap_plan is not None
+    plan = mapped.heatmap_plan
+    assert mapped.heatmap.shape == plan.grid_shape
+    assert (plan.height, plan.width, plan.scale) == (700, 1000, 1.0)
+    covered = np.zeros((700, 1000), bool)
+    for top, left, bottom, right in plan.boxes():
+        covered[top:bottom, left:right] = True
+    assert covered.all()
+    assert mapped.p_ai == plain.p_ai
+
+
 @pytest.mark.parametrize("bad", [0, -3, 1025, 2.5, "8", True, None])
 def test_heatmap_tile_budget_is_checked(bad: object) -> None:
     with pytest.raises(ConfigError, match="heatmap_tiles must be"):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 from PIL import Image
 
 from synthcheck.errors import ConfigError
 from synthcheck.pixel.tiling import (
     MAX_UPSCALE_ASPECT,
+    REDUCING_GAP,
     extract_tiles,
     global_view,
     plan_tiles,
@@ -77,7 +79,7 @@ def test_degenerate_sizes_stay_bounded(h: int, w: int) -> None:
     assert max(plan.height, plan.width) <= 16 * 224
 
 
-@pytest.mark.parametrize(("h", "w"), [(512, 384), (384, 512), (224, 224), (100, 60), (3000, 4000)])
+@pytest.mark.parametrize(("h", "w"), [(512, 384), (384, 512), (224, 224), (100, 60), (1343, 4000)])
 def test_global_view_is_the_resized_centre_square(h: int, w: int) -> None:
     rng = np.random.default_rng(h * w)
     pixels = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
@@ -89,6 +91,36 @@ def test_global_view_is_the_resized_centre_square(h: int, w: int) -> None:
     full = np.asarray(Image.fromarray(pixels).resize((new_w, new_h), Image.Resampling.BICUBIC))
     top, left = (new_h - 224) // 2, (new_w - 224) // 2
     assert np.array_equal(crops[0], full[top : top + 224, left : left + 224])
+
+
+def _smooth_photo(h: int, w: int, seed: int) -> NDArray[np.uint8]:
+    """Gradients plus grain: like a photo, unlike pure noise, its downscale is not flat grey."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = 128 + 60 * np.sin(xx / (w / 5.0) + seed) * np.cos(yy / (h / 3.0))
+    img = base[..., None] + rng.normal(0, 12, (h, w, 3)) + np.array([20.0, -10.0, 0.0])
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    ("h", "w"),
+    [(1344, 2000), (3000, 4000), (4000, 3000), (1500, 1500), (1400, 30_000)],
+)
+def test_global_view_of_a_large_image_is_close_to_the_exact_resize(h: int, w: int) -> None:
+    # From 2 * REDUCING_GAP * 224 px on the short side, the view is box-reduced first and only
+    # the centre square's rows are resampled: a few levels from resizing everything.
+    assert min(h, w) >= 2 * REDUCING_GAP * 224
+    pixels = _smooth_photo(h, w, seed=h + w)
+    crops, plan = global_view(pixels, size=224)
+    assert crops.shape == (1, 224, 224, 3) and plan.scale == pytest.approx(224 / min(h, w))
+    limit = MAX_UPSCALE_ASPECT * min(h, w)
+    if w > limit:  # the strip case: the same 16:1 centre crop as the exact path
+        pixels = pixels[:, (w - limit) // 2 :][:, :limit]
+    new_h, new_w = plan.height, plan.width
+    full = np.asarray(Image.fromarray(pixels).resize((new_w, new_h), Image.Resampling.BICUBIC))
+    top, left = plan.ys[0], plan.xs[0]
+    diff = np.abs(crops[0].astype(int) - full[top : top + 224, left : left + 224])
+    assert diff.mean() < 1.0 and diff.max() <= 8
 
 
 def test_global_view_of_an_extreme_strip_stays_bounded() -> None:

@@ -132,3 +132,49 @@ def test_status_follows_the_error_type_not_its_words(client: TestClient) -> None
     assert missing.status_code == 404, missing.text
     thumb = client.get(f"/api/v1/projects/{name}/images/{'ab' * 32}/thumbnail")
     assert thumb.status_code == 404, thumb.text
+
+
+def test_slow_uploads_do_not_hold_up_other_project_routes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from synthcheck.training import Project
+
+    settings = ServiceSettings(home=str(tmp_path / "home"), workers=1)
+    # One event loop for both threads' requests (as under uvicorn): entered as a context.
+    client = TestClient(create_app(settings, detector=Detector()), base_url="http://localhost")
+    client.__enter__()
+    assert (
+        client.post("/api/v1/projects", json={"name": "p", "extractors": ["artifacts"]}).status_code
+        == 201
+    )
+    release = threading.Event()
+    entered = threading.Event()
+    real = Project.import_items
+
+    def slow_import(self: Project, *args: object, **kwargs: object) -> object:
+        # Stands in for an upload whose images take long to decode: it holds the decode slot.
+        entered.set()
+        release.wait(60)
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Project, "import_items", slow_import)
+    upload = threading.Thread(
+        target=lambda: client.post(
+            "/api/v1/projects/p/images", files=[("files", ("a.png", _png("real", 1), "image/png"))]
+        )
+    )
+    upload.start()
+    try:
+        assert entered.wait(30)
+        t0 = time.monotonic()
+        assert [p["name"] for p in client.get("/api/v1/projects").json()] == ["p"]
+        assert client.get("/api/v1/projects/p").status_code == 200
+        assert client.get("/api/v1/health").status_code == 200
+        assert time.monotonic() - t0 < 5  # not the 60 s the upload would hold them for
+        assert upload.is_alive()
+    finally:
+        release.set()
+        upload.join(60)
+        client.__exit__(None, None, None)

@@ -181,3 +181,25 @@ def test_an_upload_over_the_memory_cap_ends_only_its_worker(tmp_path: Path) -> N
     assert results[0]["verdict"] == "error"
     assert "memory cap of 400 MiB" in results[0]["error"]["message"]
     assert results[1]["verdict"] == "unsure"
+
+
+def test_heatmaps_drawn_in_a_worker_are_served() -> None:
+    # The worker writes the PNG into a private folder of the server, which serves it from its
+    # cache and never sends a path of this machine.
+    app = create_app(ServiceSettings(profile="fast", workers=1, heatmap_tiles=2))
+    buf = io.BytesIO()
+    Image.effect_noise((96, 80), 40).convert("RGB").save(buf, format="PNG")
+    with TestClient(app, base_url="http://localhost") as client:
+        r = client.post(
+            "/api/v1/detect?heatmap=true", files=[("files", ("n.png", buf.getvalue(), "image/png"))]
+        )
+        assert r.status_code == 200, r.text
+        result = r.json()["results"][0]
+        assert result["verdict"] != "error", result
+        assert result["heatmap"] is None
+        png = client.get(result["heatmap_url"])
+        assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+        assert Image.open(io.BytesIO(png.content)).size == (96, 80)
+        folder = app.state.synthcheck.analysis._heatmaps
+        assert folder is not None and not any(folder.iterdir())  # read and removed
+    assert not folder.exists()  # removed when the server stops

@@ -18,8 +18,6 @@ from synthcheck.cli._common import (
     EXIT_USAGE,
     exit_on_error,
     fail,
-    progress,
-    progress_wanted,
     stderr_console,
     stdout_console,
 )
@@ -182,6 +180,7 @@ def import_(
     """Import images: FOLDER --label L, FOLDER with one sub-folder per label, FOLDER
     --unlabelled, or --from FILE. Duplicates (same bytes) are merged; bad files are counted
     and reported, never fatal."""
+    from synthcheck.evaluation.terminal import progress_bar
     from synthcheck.training.sources import from_folder, from_label_folders, from_list_file
 
     _check_format(fmt)
@@ -198,11 +197,21 @@ def import_(
             items = list(from_folder(folder or Path(), label))
         else:
             items = list(from_label_folders(folder or Path(), p.labels))
-        with progress(err, "importing", len(items), enabled=progress_wanted(err, quiet)) as (
-            advance,
-            _console,
-        ):
-            report = p.import_items(items, copy=copy, progress=advance)
+        if quiet:
+            report = p.import_items(items, copy=copy)
+        else:
+            # Import computes the project's features (CLIP by default: minutes for a
+            # thousand images), so progress shows off a terminal too, as plain lines.
+            label = "importing (features: " + ", ".join(p.extractors) + ")"
+            with progress_bar(err, label, len(items)) as report_done:
+                done = 0
+
+                def advance(n: int = 1) -> None:
+                    nonlocal done
+                    done += n
+                    report_done(done, len(items))
+
+                report = p.import_items(items, copy=copy, progress=advance)
     if fmt == "json":
         _emit_json(report.to_dict())
     else:

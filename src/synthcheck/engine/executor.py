@@ -11,6 +11,8 @@ on a process's main thread (serial and process pool). Process-pool workers also 
 (``faulthandler``, which fires even inside native code) that ends the worker; the pool is then
 rebuilt and the batches it held are retried one file at a time, so only the culprit is reported.
 Dask runs tasks on worker threads, where only the hard limit of the Dask deployment applies.
+A one-worker process pool can also scan single files on request (``ProcessExecutor.scan_file``,
+the HTTP service's lanes): a dead worker then names its file at once, without a retry.
 """
 
 from __future__ import annotations
@@ -482,10 +484,13 @@ class ProcessExecutor:
         for process in processes:
             process.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + 1.0
         for process in processes:
-            process.join(timeout=2)
-            if process.is_alive():
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+        for process in processes:
+            if process.is_alive():  # stuck in native code that ignores SIGTERM
                 process.kill()
+                process.join(timeout=1.0)
 
 
 # ---------------------------------------------------------------------------- Dask

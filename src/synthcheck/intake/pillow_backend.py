@@ -9,7 +9,11 @@ another thread's settings; parallel scans use processes, not threads.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import sys
+import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
@@ -20,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from synthcheck._text import printable
 from synthcheck.errors import (
     CorruptImageError,
     ImageTooLargeError,
@@ -113,6 +118,32 @@ def quiet_warnings(notes: list[str]) -> Iterator[None]:
 
 
 @contextmanager
+def _native_stderr_as_notes(notes: list[str]) -> Iterator[None]:
+    """Record what native decoders print on file descriptor 2 as notes.
+
+    libtiff reports damaged tags (a RowsPerStrip of 0, say) by printing to stderr, which reached
+    the user's terminal in the middle of a scan's output. The descriptor is pointed at a
+    temporary file for the decode (under :data:`PILLOW_LOCK`, so decodes do not interleave) and
+    each line becomes a note, escaped, at most ten.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            text = sink.read(64 * 1024).decode("utf-8", "replace")
+            for line in [ln.strip() for ln in text.splitlines() if ln.strip()][:10]:
+                note = f"decoder warning: {printable(line)}"
+                if note not in notes:
+                    notes.append(note)
+
+
+@contextmanager
 def _pillow_limits() -> Iterator[None]:
     # Intake applies its own budget to the header size before any pixel is decoded, and must see
     # truncation as an error even if someone in the process asked Pillow to fill it with grey.
@@ -161,14 +192,23 @@ def decode_with_pillow(
         raise UnsupportedFormatError(path, f"no {fmt} decoder is installed in this environment")
     notes: list[str] = []
     try:
-        with quiet_warnings(notes), _pillow_limits():
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(quiet_warnings(notes))
+            stack.enter_context(_pillow_limits())
+            if plugin == "TIFF":  # libtiff is the native decoder that prints
+                stack.enter_context(_native_stderr_as_notes(notes))
             return _decode(data, path, fmt, plugin, (max_pixels, max_bytes), notes)
     except InputError:
         raise
     except MemoryError:
         raise ImageTooLargeError(path, "ran out of memory while decoding the image") from None
     except Exception as exc:  # any decoder failure on untrusted bytes becomes a typed error
-        raise _classify(exc, data, path, fmt) from None
+        error = _classify(exc, data, path, fmt)
+        said = next((n for n in notes if n.startswith("decoder warning: ")), None)
+        if said is not None and isinstance(error, CorruptImageError):
+            # What libtiff printed names the damage better than its bare error code.
+            error = CorruptImageError(path, f"{error.reason}; {said}")
+        raise error from None
 
 
 def _open(data: bytes, path: str, fmt: str, plugin: str, notes: list[str]) -> Image.Image:

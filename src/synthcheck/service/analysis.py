@@ -67,12 +67,13 @@ class WorkerLanes:
         # Load the models in every worker now rather than on the first upload. A failure here
         # (a missing backbone) is not fatal: the first scan reports it per file.
         async with anyio.create_task_group() as group:
-            for lane in self._lanes:
-                group.start_soon(self._warm, lane)
+            for _ in self._lanes:
+                group.start_soon(self._warm)
 
-    async def _warm(self, lane: ProcessExecutor) -> None:
+    async def _warm(self) -> None:
         async with self._slots:
-            self._idle.remove(lane)
+            # Any idle lane: an upload may have taken (and so warmed) one already.
+            lane = self._idle.pop()
             try:
                 self.detector_name = await anyio.to_thread.run_sync(lane.warm)
             except Exception:  # reported per file by the first scan instead

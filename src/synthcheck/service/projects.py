@@ -52,11 +52,17 @@ def _home(request: Request) -> str | None:
     return _state(request).settings.home
 
 
-async def _run(request: Request, fn: Callable[[], T]) -> T:
-    """Run blocking project work in a worker thread; an error gets the HTTP status its class
-    carries (``SynthcheckError.http_status``: 404 for ProjectNotFoundError, else 400)."""
+async def _run(request: Request, fn: Callable[[], T], *, decodes: bool = False) -> T:
+    """Run blocking project work in a thread; an error gets the HTTP status its class carries
+    (``SynthcheckError.http_status``: 404 for ProjectNotFoundError, else 400).
+
+    Work that decodes images (imports, thumbnails, predictions) shares the ``workers`` slots;
+    quick store reads and writes do not wait for those slots, so a slow upload cannot hold up
+    listing projects or polling a training job.
+    """
+    limiter = request.app.state.limiter if decodes else None
     try:
-        return await anyio.to_thread.run_sync(fn, limiter=request.app.state.limiter)
+        return await anyio.to_thread.run_sync(fn, limiter=limiter)
     except SynthcheckError as exc:
         raise HTTPException(exc.http_status, str(exc)) from None
 
@@ -148,7 +154,7 @@ async def upload_images(
                 failure["reason"] = escape_controls(str(failure["reason"]).replace(path, shown))
             return report
 
-        return await _run(request, work)
+        return await _run(request, work, decodes=True)
 
 
 @router.post("/projects/{name}/train", status_code=202, summary="Start training in the background")
@@ -240,7 +246,7 @@ async def thumbnail(
         image.save(buf, format="JPEG", quality=85)
         return buf.getvalue()
 
-    return Response(await _run(request, work), media_type="image/jpeg")
+    return Response(await _run(request, work, decodes=True), media_type="image/jpeg")
 
 
 @router.post("/projects/{name}/predict", summary="Scan images with the project's model")
@@ -266,4 +272,4 @@ async def predict(
                 out.append(d)
             return out
 
-        return {"results": await _run(request, work)}
+        return {"results": await _run(request, work, decodes=True)}

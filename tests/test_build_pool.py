@@ -1,0 +1,160 @@
+"""Pure functions of scripts/build_pool.py: reserved refusal, resize rule, near-duplicate filter.
+
+Uses generated images only; needs neither ../shared nor git mirrors.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+_PATH = Path(__file__).resolve().parents[1] / "scripts" / "build_pool.py"
+_spec = importlib.util.spec_from_file_location("build_pool", _PATH)
+bp = importlib.util.module_from_spec(_spec)
+sys.modules["build_pool"] = bp
+_spec.loader.exec_module(bp)
+
+RESERVED_MD = """# Reserved sources
+Some text naming owner/name in prose is not an entry.
+
+- Comfy-Org/example_workflows
+- EliSchwartz/imagenet-sample-images  *(partly in shared)*
+- Tencent-Hunyuan/HunyuanImage-3.0
+"""
+
+
+def _noise(seed: int, w: int = 96, h: int = 64) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 256, size=(h // 8, w // 8, 3), dtype=np.uint8)
+    return Image.fromarray(a).resize((w, h), Image.Resampling.BILINEAR)
+
+
+def test_parse_reserved_and_case_insensitive_refusal():
+    res = bp.parse_reserved(RESERVED_MD)
+    assert res == {
+        "comfy-org/example_workflows",
+        "elischwartz/imagenet-sample-images",
+        "tencent-hunyuan/hunyuanimage-3.0",
+    }
+    assert bp.is_reserved("comfy-org/Example_Workflows", res)
+    assert bp.is_reserved("ELISCHWARTZ/imagenet-sample-images/", res)
+    assert not bp.is_reserved("Tencent-Hunyuan/HunyuanImage-2.1", res)
+    ok = [{"repository": "black-forest-labs/flux"}]
+    bp.check_not_reserved(ok, res)
+    with pytest.raises(bp.ReservedSourceError, match=r"(?i)imagenet-sample-images"):
+        bp.check_not_reserved([*ok, {"repository": "eliSchwartz/IMAGENET-sample-images"}], res)
+
+
+def test_resize_rule_never_upscales():
+    assert bp.target_size(640, 480) == (640, 480)
+    assert bp.target_size(2048, 1000) == (2048, 1000)
+    assert bp.target_size(4096, 3072) == (2048, 1536)
+    assert bp.target_size(3000, 6000) == (1024, 2048)
+    assert bp.target_size(100, 50, max_side=64) == (64, 32)
+    img, facts = bp.process_bytes(_png(_noise(1, 300, 200)), max_side=128)
+    assert img.size == (128, 85) and facts["resized"] == 1
+    img, facts = bp.process_bytes(_png(_noise(1, 300, 200)), max_side=2048)
+    assert img.size == (300, 200) and facts["resized"] == 0
+
+
+def _png(img: Image.Image, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", **kw)
+    return buf.getvalue()
+
+
+def test_exif_orientation_and_metadata_stripped():
+    img = _noise(2, 120, 80)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 CW on display
+    exif[0x010F] = "TestCam"
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=95, exif=exif.tobytes())
+    out, facts = bp.process_bytes(buf.getvalue(), 2048)
+    assert out.size == (80, 120) and facts["orig_width"] == 80
+    png = bp.png_bytes(out)
+    back = Image.open(io.BytesIO(png))
+    assert not back.getexif() and "icc_profile" not in back.info and "exif" not in back.info
+
+
+def test_dhash_dedup_near_duplicates_per_label():
+    a = _noise(3)
+    a_jpeg = Image.open(io.BytesIO(_jpeg(a, 70)))
+    b = _noise(4)
+    ha, ha2, hb = bp.dhash64(a), bp.dhash64(a_jpeg), bp.dhash64(b)
+    assert bp.hamming(ha, ha2) <= 4 < bp.hamming(ha, hb)
+    items = [
+        ("real", ha, "p1"),
+        ("real", ha2, "p2"),
+        ("real", hb, "p3"),
+        ("fake", ha2, "p4"),  # same look, other label: kept (an edit next to its photo)
+        ("fake", hb, "p3"),
+    ]  # pixel-identical to a kept image: dropped whatever the label
+    kept, dropped = bp.dedup(items, threshold=4)
+    assert kept == [0, 2, 3]
+    assert dropped == {1: 0, 4: 2}
+
+
+def _jpeg(img: Image.Image, q: int) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=q)
+    return buf.getvalue()
+
+
+def test_match_paths_and_spread_deterministic():
+    paths = ["a/1.png", "a/2.JPG", "a/x.txt", "b/3.webp", "a/sub/4.png"]
+    assert bp.match_paths(paths, "a/*") == ["a/1.png", "a/2.JPG", "a/sub/4.png"]
+    assert bp.match_paths(paths, "a/*;b/*", exclude="a/sub/*") == ["a/1.png", "a/2.JPG", "b/3.webp"]
+    assert bp.spread(list(range(10)), 3) == [0, 3, 6]
+    assert bp.spread(list(range(3)), 0) == [0, 1, 2]
+
+
+def test_alpha_flattened_and_16bit():
+    rgba = Image.new("RGBA", (200, 150), (0, 0, 0, 0))
+    out, _ = bp.process_bytes(_png(rgba), 2048)
+    assert out.mode == "RGB" and out.getpixel((0, 0)) == (255, 255, 255)
+    a16 = np.arange(200 * 150, dtype=np.uint16).reshape(150, 200) * 2
+    out, _ = bp.process_bytes(_png(Image.fromarray(a16)), 2048)
+    assert out.mode == "RGB" and out.size == (200, 150)
+
+
+def test_grey_std_flags_blank_images():
+    assert bp.grey_std(Image.new("RGB", (300, 200), (128, 128, 128))) < 1
+    assert bp.grey_std(_noise(5, 300, 200)) > 10
+
+
+def test_camera_of_reads_make_and_model():
+    exif = Image.Exif()
+    exif[0x010F] = "TestMake"
+    exif[0x0110] = "Model 1"
+    buf = io.BytesIO()
+    _noise(6).save(buf, format="JPEG", exif=exif.tobytes())
+    assert bp.camera_of(buf.getvalue()) == "TestMake Model 1"
+    assert bp.camera_of(_png(_noise(6))) == ""
+
+
+def test_icc_converted_png_is_metadata_free_and_deterministic():
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    buf = io.BytesIO()
+    _noise(7, 160, 120).save(buf, format="JPEG", quality=95, icc_profile=icc)
+    a = bp.png_bytes(bp.process_bytes(buf.getvalue(), 2048)[0])
+    b = bp.png_bytes(bp.process_bytes(buf.getvalue(), 2048)[0])
+    assert a == b
+    assert not bp.has_png_metadata(a)
+    assert bp.has_png_metadata(_png(_noise(7), pnginfo=_text_chunk()))
+
+
+def _text_chunk():
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "a prompt")
+    return info
