@@ -48,3 +48,35 @@ def test_backbone_not_installed_carries_the_install_command() -> None:
 
 def test_config_error_is_a_value_error() -> None:
     assert issubclass(ConfigError, ValueError)
+
+
+def test_errors_carry_their_http_status_and_exit_code() -> None:
+    from synthcheck.errors import DataError, ProjectError, ProjectNotFoundError
+
+    assert (SynthcheckError.http_status, SynthcheckError.exit_code) == (400, 1)
+    assert (ConfigError.http_status, ConfigError.exit_code) == (400, 2)
+    assert (ProjectError.exit_code, ProjectNotFoundError.exit_code) == (1, 1)
+    assert ProjectNotFoundError.http_status == 404
+    assert (DataError.exit_code, InputError.exit_code) == (1, 1)
+    for cls in ALL_ERRORS:
+        assert cls.http_status in (400, 404) and cls.exit_code in (1, 2)  # type: ignore[attr-defined]
+
+
+def test_the_cli_error_boundary_exits_with_the_class_code(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import typer
+
+    from synthcheck.cli._common import exit_on_error
+
+    for exc, code, expected in [
+        (ConfigError("bad --fpr"), None, 2),
+        (SynthcheckError("scoring failed"), None, 1),
+        (SynthcheckError("no project"), 2, 2),
+    ]:
+        with pytest.raises(typer.Exit) as caught, exit_on_error(code=code):
+            raise exc
+        assert caught.value.exit_code == expected
+        assert f"error: {exc}" in capsys.readouterr().err
+    with exit_on_error():
+        pass  # nothing raised: nothing happens

@@ -91,3 +91,8 @@ def test_fit_data_errors(dataset: tuple[list[str], list[str]]) -> None:
         est.fit(paths[:4], ["ai"] * 4)
     with pytest.raises(DataError, match="3-fold cross-validation needs at least 3 images"):
         est.fit(paths[:2] + paths[-2:], labels[:2] + labels[-2:])
+
+
+def test_no_scikit_learn_hook_is_shadowed() -> None:
+    # scikit-learn calls _validate_params with its own contract; ours must not replace it.
+    assert "_validate_params" not in vars(ImageClassifier)

@@ -13,8 +13,8 @@ import pytest
 
 from imagegen import make_png
 from synthcheck._text import json_dumps, printable
-from synthcheck.engine.store import ResultStore, read_results
 from synthcheck.errors import CorruptImageError
+from synthcheck.reports.store import ResultStore, read_results
 from synthcheck.results import ScanResult
 
 # A Latin-1 name (not UTF-8) and a name with an escape sequence that would drive a terminal.

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from synthcheck.engine.store import ResultStore, StoreFormat, read_results
 from synthcheck.errors import ConfigError
+from synthcheck.reports.store import ResultStore, StoreFormat, read_results
 from synthcheck.results import ErrorInfo, Evidence, ScanResult, SignalResult
 
 

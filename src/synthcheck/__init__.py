@@ -3,8 +3,10 @@
 The public API is exactly what ``__all__`` lists; everything else is internal and may change.
 """
 
+import logging
 from typing import TYPE_CHECKING, Any
 
+from synthcheck._version import __version__
 from synthcheck.engine.build import build_detector
 from synthcheck.engine.detector import Detector, PixelModel, PixelPrediction
 from synthcheck.errors import (
@@ -44,7 +46,10 @@ if TYPE_CHECKING:
     from synthcheck.pixel import create_pixel_model
     from synthcheck.training import ImageClassifier, Project
 
-__version__ = "0.1.0"
+
+# The library logs to the "synthcheck" logger and stays quiet unless an application configures
+# logging (the CLI's -v / -vv does): a failing signal is logged with its traceback at DEBUG.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # Heavier parts (ONNX Runtime, scikit-learn) load on first use, so `import synthcheck` stays cheap.
 _LAZY = {

@@ -14,12 +14,15 @@ Every error synthcheck raises on purpose derives from :class:`SynthcheckError`::
     ├── BackboneError              a pretrained backbone is missing or broken
     │   └── BackboneNotInstalledError  (message carries the install command)
     ├── ModelError                 a detector / head file is missing, corrupt or incompatible
-    ├── ConfigError                an invalid parameter or option value (also a ValueError)
+    ├── ConfigError                an invalid parameter or option value (also a ValueError; exit 2)
     ├── ProjectError               train-your-own projects: unknown project, bad label, ...
     │   └── ProjectNotFoundError   no project, image or model version by that name (HTTP 404)
     └── DataError                  a data set unfit for training or evaluation (also a ValueError)
 
 Each error has a stable ``code`` (used in the JSONL ``error.type`` field) and a plain-words message.
+Each class also carries what the front ends make of it: ``http_status`` (the HTTP API's status, 400
+unless said otherwise) and ``exit_code`` (the CLI's exit status: 2 for a usage error, else 1).
+Front ends read these attributes, never the message text.
 """
 
 from __future__ import annotations
@@ -52,6 +55,10 @@ class SynthcheckError(Exception):
     """Base class of every error synthcheck raises on purpose."""
 
     code = "error"
+    #: The HTTP API's status for this error.
+    http_status: int = 400
+    #: The CLI's exit status: 1 (something failed), 2 (a usage error: fix the command line).
+    exit_code: int = 1
 
 
 class InputError(SynthcheckError):
@@ -117,6 +124,7 @@ class ModelError(SynthcheckError):
 
 class ConfigError(SynthcheckError, ValueError):
     code = "config_error"
+    exit_code = 2
 
 
 class ProjectError(SynthcheckError):
@@ -129,6 +137,7 @@ class ProjectNotFoundError(ProjectError):
     message, which quotes user-chosen names."""
 
     code = "not_found"
+    http_status = 404
 
 
 class DataError(SynthcheckError, ValueError):

@@ -26,9 +26,9 @@ Features (N x dim float32):
 ``patch_mean_l6``  768   mean of the patch tokens of the residual stream after layer 6
 =================  ====  ======================================================================
 
-Middle layers separate small generated images best: on the CIFAKE-like setting (32 x 32, 5-fold
-CV, linear probe) the best single blocks were ``cls_l8`` (per-class accuracy 0.922 / 0.922) and
-``patch_mean_l6`` (0.938 / 0.916), against 0.892 / 0.861 for ``embed``; layers 1-3 were weakest.
+Middle layers separate small generated images best (``cls_l8``, ``patch_mean_l6``; layers 1-3
+the weakest); the measurements are in the model card (``models/default/MODEL_CARD.md``, "Choice of
+CLIP layers").
 """
 
 from __future__ import annotations

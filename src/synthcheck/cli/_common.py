@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -19,12 +18,15 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from synthcheck.errors import SynthcheckError
+
 __all__ = [
     "EXIT_FAILURES",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
     "default_workers",
+    "exit_on_error",
     "fail",
     "progress",
     "progress_wanted",
@@ -70,6 +72,18 @@ def fail(message: str, code: int = EXIT_USAGE, console: Console | None = None) -
 
 
 @contextmanager
+def exit_on_error(console: Console | None = None, *, code: int | None = None) -> Iterator[None]:
+    """The CLI's one error boundary: a :class:`SynthcheckError` raised inside becomes
+    ``error: message`` on stderr and the exit status its class carries (``exit_code``: 2 for a
+    usage error such as :class:`ConfigError`, else 1). ``code`` overrides it for every error (the
+    ``project`` commands have always exited 2 on any error)."""
+    try:
+        yield
+    except SynthcheckError as exc:
+        fail(str(exc), exc.exit_code if code is None else code, console)
+
+
+@contextmanager
 def progress(
     console: Console, description: str, total: int | None, *, enabled: bool = True
 ) -> Iterator[tuple[Callable[[int], None], Console]]:
@@ -98,7 +112,3 @@ def progress(
             bar.advance(task, n)
 
         yield advance, bar.console
-
-
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()

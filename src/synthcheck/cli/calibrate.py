@@ -8,8 +8,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from synthcheck.cli._common import exit_on_error
 from synthcheck.cli.app import app
-from synthcheck.errors import ConfigError, DataError, SynthcheckError
+from synthcheck.errors import ConfigError, DataError
 
 __all__ = ["calibrate", "calibrations"]
 
@@ -62,7 +63,7 @@ def calibrate(
 
     console = Console()
     err = Console(stderr=True)
-    try:
+    with exit_on_error(err):
         validate_profile_name(name)
         validate_target_fpr(fpr)
         validate_real_share(real_share)
@@ -88,12 +89,6 @@ def calibrate(
                 real_share=real_share,
             )
         path = save_profile(result)
-    except ConfigError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    except SynthcheckError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
     print_calibration(result, console)
     console.print(f"Saved to {path}; use it with [bold]--calibration {name}[/].")
     if json_out is not None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from synthcheck.cli._common import exit_on_error
 from synthcheck.cli.app import app
-from synthcheck.errors import ConfigError, SynthcheckError
+from synthcheck.errors import ConfigError
 
 __all__ = ["evaluate"]
 
@@ -76,7 +77,7 @@ def evaluate(
 
     console = Console()
     err = Console(stderr=True)
-    try:
+    with exit_on_error(err):
         if csv_file is not None and (real is not None or ai is not None):
             raise ConfigError("give either --csv or --real and --ai, not both")
         if csv_file is not None:
@@ -118,12 +119,6 @@ def evaluate(
                 ignored_files=ignored,
                 progress=advance,
             )
-    except ConfigError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    except SynthcheckError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
     print_report(report, console)
     if json_out is not None:
         json_out.write_text(json.dumps(report.to_dict(), indent=1) + "\n", encoding="utf-8")

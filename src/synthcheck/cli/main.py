@@ -13,7 +13,7 @@ from synthcheck.cli import scan as _scan  # noqa: F401
 from synthcheck.cli import serve as _serve  # noqa: F401
 from synthcheck.cli.app import app
 
-__all__ = ["main"]
+__all__ = ["app", "main"]
 
 
 def main() -> None:

@@ -15,12 +15,13 @@ from rich.table import Table
 from synthcheck.cli._common import (
     EXIT_FAILURES,
     EXIT_OK,
+    EXIT_USAGE,
+    exit_on_error,
     fail,
     stderr_console,
     stdout_console,
 )
 from synthcheck.cli.app import app
-from synthcheck.errors import SynthcheckError
 
 __all__ = ["project_app"]
 
@@ -74,17 +75,17 @@ def create(
     """Create a project with a label set (any labels: real/ai, or generator names)."""
     from synthcheck.training import Project
 
-    try:
-        with Project.create(
+    with (
+        exit_on_error(code=EXIT_USAGE),
+        Project.create(
             name, _split(labels) or [], ai_labels=_split(ai_labels), extractors=_split(backbones)
-        ) as p:
-            stdout_console().print(
-                f"created project {escape(p.name)!r}: labels {', '.join(p.labels)}; "
-                f"AI labels {', '.join(p.ai_labels) or '(none)'}; features "
-                f"{', '.join(p.extractors)}"
-            )
-    except SynthcheckError as exc:
-        fail(str(exc))
+        ) as p,
+    ):
+        stdout_console().print(
+            f"created project {escape(p.name)!r}: labels {', '.join(p.labels)}; "
+            f"AI labels {', '.join(p.ai_labels) or '(none)'}; features "
+            f"{', '.join(p.extractors)}"
+        )
 
 
 @project_app.command("list")
@@ -119,11 +120,8 @@ def show(
 ) -> None:
     """Show a project: labels, counts, model versions and the current model's CV figures."""
     _check_format(fmt)
-    try:
-        with _open(name) as p:
-            info = p.summary()
-    except SynthcheckError as exc:
-        fail(str(exc))
+    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+        info = p.summary()
     if fmt == "json":
         _emit_json(info)
         return
@@ -157,10 +155,8 @@ def delete(
 
     if not yes and sys.stdin.isatty() and not typer.confirm(f"delete project {name!r}?"):
         raise typer.Exit(EXIT_OK)
-    try:
+    with exit_on_error(code=EXIT_USAGE):
         delete_project(name)
-    except SynthcheckError as exc:
-        fail(str(exc))
     stdout_console().print(f"deleted project {escape(name)!r}")
 
 
@@ -193,32 +189,29 @@ def import_(
     if label is not None and unlabelled:
         fail("--label and --unlabelled exclude each other")
     err = stderr_console()
-    try:
-        with _open(name) as p:
-            if list_file is not None:
-                items = list(from_list_file(list_file))
-            elif label is not None or unlabelled:
-                p.check_label(label)
-                items = list(from_folder(folder or Path(), label))
-            else:
-                items = list(from_label_folders(folder or Path(), p.labels))
-            if quiet:
-                report = p.import_items(items, copy=copy)
-            else:
-                # Import computes the project's features (CLIP by default: minutes for a
-                # thousand images), so progress shows off a terminal too, as plain lines.
-                label = "importing (features: " + ", ".join(p.extractors) + ")"
-                with progress_bar(err, label, len(items)) as report_done:
-                    done = 0
+    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+        if list_file is not None:
+            items = list(from_list_file(list_file))
+        elif label is not None or unlabelled:
+            p.check_label(label)
+            items = list(from_folder(folder or Path(), label))
+        else:
+            items = list(from_label_folders(folder or Path(), p.labels))
+        if quiet:
+            report = p.import_items(items, copy=copy)
+        else:
+            # Import computes the project's features (CLIP by default: minutes for a
+            # thousand images), so progress shows off a terminal too, as plain lines.
+            label = "importing (features: " + ", ".join(p.extractors) + ")"
+            with progress_bar(err, label, len(items)) as report_done:
+                done = 0
 
-                    def advance(n: int = 1) -> None:
-                        nonlocal done
-                        done += n
-                        report_done(done, len(items))
+                def advance(n: int = 1) -> None:
+                    nonlocal done
+                    done += n
+                    report_done(done, len(items))
 
-                    report = p.import_items(items, copy=copy, progress=advance)
-    except SynthcheckError as exc:
-        fail(str(exc))
+                report = p.import_items(items, copy=copy, progress=advance)
     if fmt == "json":
         _emit_json(report.to_dict())
     else:
@@ -272,22 +265,19 @@ def train(
     from synthcheck.training.sweep import HEAD_ORDER
 
     _check_format(fmt)
-    try:
-        with _open(name) as p:
-            if features is not None:
-                p.set_extractors(_split(features) or [])
-            label = "features (" + ", ".join(p.extractors) + ")"
-            with progress_bar(stderr_console(), label, 0) as advance:
-                report = p.train(
-                    folds=folds,
-                    seed=seed,
-                    heads=_split(heads) or HEAD_ORDER,
-                    force=force,
-                    init=init,
-                    progress=advance,
-                )
-    except SynthcheckError as exc:
-        fail(str(exc))
+    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+        if features is not None:
+            p.set_extractors(_split(features) or [])
+        label = "features (" + ", ".join(p.extractors) + ")"
+        with progress_bar(stderr_console(), label, 0) as advance:
+            report = p.train(
+                folds=folds,
+                seed=seed,
+                heads=_split(heads) or HEAD_ORDER,
+                force=force,
+                init=init,
+                progress=advance,
+            )
     if fmt == "json":
         _emit_json(report.to_dict())
         return
@@ -329,11 +319,8 @@ def review(
 ) -> None:
     """Review predictions (out-of-fold for labelled images) to find labelling mistakes."""
     _check_format(fmt)
-    try:
-        with _open(name) as p:
-            items = p.review(sort=sort, filter=filter_, limit=limit)
-    except SynthcheckError as exc:
-        fail(str(exc))
+    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+        items = p.review(sort=sort, filter=filter_, limit=limit)
     if fmt == "json":
         _emit_json([it.to_dict() for it in items])
         return
@@ -359,11 +346,8 @@ def label_(
     label: str = typer.Argument(..., help="New label."),
 ) -> None:
     """Relabel one image (retrain to update the model)."""
-    try:
-        with _open(name) as p:
-            sha = p.label(image, label)
-    except SynthcheckError as exc:
-        fail(str(exc))
+    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+        sha = p.label(image, label)
     stdout_console().print(f"{sha[:12]} labelled {escape(label)!r}")
 
 
@@ -373,11 +357,8 @@ def remove(
     image: str = typer.Argument(..., help="Image path or hash prefix (>= 6 characters)."),
 ) -> None:
     """Remove one image from the project."""
-    try:
-        with _open(name) as p:
-            sha = p.remove(image)
-    except SynthcheckError as exc:
-        fail(str(exc))
+    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+        sha = p.remove(image)
     stdout_console().print(f"{sha[:12]} removed from {escape(name)!r}")
 
 
@@ -398,33 +379,28 @@ def predict(
         fail(f"unknown --format {fmt!r}; choose jsonl, csv or table")
     files: list[str] = []
     for path in paths:
-        try:
+        with exit_on_error(code=EXIT_USAGE):
             files.extend(walk_images(path) if path.is_dir() else [str(path)])
-        except SynthcheckError as exc:
-            fail(str(exc))
-    try:
-        with _open(name) as p:
-            detector = Detector(pixel_model=p.model())
-            stream = output.open("w", encoding="utf-8") if output else sys.stdout
-            try:
-                writer = (
-                    JsonlWriter(stream)
-                    if fmt == "jsonl"
-                    else CsvWriter(stream)
-                    if fmt == "csv"
-                    else TableWriter(Console(file=stream, highlight=False, soft_wrap=True))
-                )
-                summary = ScanSummary()
-                for f in files:
-                    result = detector.scan_file(f)
-                    summary.add(result)
-                    writer.write(result)
-                writer.close(summary)
-            finally:
-                if output:
-                    stream.close()
-    except SynthcheckError as exc:
-        fail(str(exc))
+    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+        detector = Detector(pixel_model=p.model())
+        stream = output.open("w", encoding="utf-8") if output else sys.stdout
+        try:
+            writer = (
+                JsonlWriter(stream)
+                if fmt == "jsonl"
+                else CsvWriter(stream)
+                if fmt == "csv"
+                else TableWriter(Console(file=stream, highlight=False, soft_wrap=True))
+            )
+            summary = ScanSummary()
+            for f in files:
+                result = detector.scan_file(f)
+                summary.add(result)
+                writer.write(result)
+            writer.close(summary)
+        finally:
+            if output:
+                stream.close()
     raise typer.Exit(EXIT_FAILURES if summary.n_errors else EXIT_OK)
 
 
@@ -435,11 +411,8 @@ def export(
     version: int | None = typer.Option(None, "--version", help="Model version (default current)."),
 ) -> None:
     """Export a trained model as one file (no pickle; safe to share)."""
-    try:
-        with _open(name) as p:
-            p.export_model(file, version)
-    except SynthcheckError as exc:
-        fail(str(exc))
+    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+        p.export_model(file, version)
     stdout_console().print(f"wrote {escape(str(file))}")
 
 
@@ -449,9 +422,6 @@ def import_model(
     file: Path = typer.Argument(..., help="A file written by `synthcheck project export`."),
 ) -> None:
     """Add an exported model as the project's new current version."""
-    try:
-        with _open(name) as p:
-            version = p.import_model(file)
-    except SynthcheckError as exc:
-        fail(str(exc))
+    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+        version = p.import_model(file)
     stdout_console().print(f"imported {escape(str(file))} as version {version} of {escape(name)!r}")

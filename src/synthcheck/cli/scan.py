@@ -34,12 +34,12 @@ from synthcheck.cli.app import app
 from synthcheck.engine.batch import default_batch_size, make_executor, scan_paths
 from synthcheck.engine.build import PROFILES
 from synthcheck.engine.executor import DEFAULT_TIMEOUT_S, Executor, ProcessExecutor, ScanConfig
-from synthcheck.engine.store import ResultStore
 from synthcheck.engine.walk import WalkStats, expand_paths, read_path_list
 from synthcheck.errors import BackboneError, ConfigError, ModelError
 from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 from synthcheck.reports import FORMATS
 from synthcheck.reports.html import write_html
+from synthcheck.reports.store import ResultStore
 from synthcheck.reports.summary import ScanSummary
 from synthcheck.reports.writers import CsvWriter, JsonlWriter, ResultWriter, TableWriter, write_json
 from synthcheck.results import ScanResult
@@ -77,7 +77,7 @@ def _choose_profile(profile: str | None, calibration: str | None, err: Console) 
     if calibration is None:
         chosen = profile or "auto"
     else:
-        from synthcheck.evaluation.calibration import load_profile
+        from synthcheck.fusion.calibration import load_profile
 
         fitted = load_profile(calibration).model_profile
         if profile is None:

@@ -10,7 +10,7 @@ import ast
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from types import FrameType
@@ -139,24 +139,10 @@ def scan_paths(
     executor: Executor,
     *,
     batch_size: int = 4,
-    skip: Callable[[str], bool] | None = None,
-    on_skip: Callable[[str], None] | None = None,
 ) -> Iterator[ScanResult]:
-    """Scan ``paths`` on ``executor``, yielding results as they complete.
-
-    ``skip(path)`` true leaves a file out (a resumed scan's finished files); ``on_skip`` is told
-    about each one. Paths are consumed lazily, so a long listing is never held twice.
-    """
-
-    def todo() -> Iterator[str]:
-        for path in paths:
-            if skip is not None and skip(path):
-                if on_skip is not None:
-                    on_skip(path)
-                continue
-            yield path
-
-    yield from executor.map_unordered(batched(todo(), batch_size))
+    """Scan ``paths`` on ``executor``, yielding results as they complete. Paths are consumed
+    lazily, so a long listing is never held twice."""
+    yield from executor.map_unordered(batched(paths, batch_size))
 
 
 def scan(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from synthcheck.engine.detector import Detector, PixelModel
 from synthcheck.errors import ConfigError
+from synthcheck.fusion.calibration import load_profile
 from synthcheck.fusion.rules import DEFAULT_THRESHOLDS, Thresholds
 from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
@@ -48,8 +49,6 @@ def build_detector(
     heatmap tile budget (None: its default)."""
     chosen = thresholds or DEFAULT_THRESHOLDS
     if calibration is not None and thresholds is None:
-        from synthcheck.evaluation.calibration import load_profile
-
         chosen = load_profile(calibration).thresholds
     return Detector(
         signals=signals,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Sequence
@@ -15,6 +16,8 @@ from synthcheck.intake.image import LoadedImage
 from synthcheck.results import ErrorInfo, ScanResult, SignalResult
 from synthcheck.signals.base import Signal
 from synthcheck.signals.registry import create_signal, list_signals
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Detector", "PixelModel", "PixelPrediction"]
 
@@ -88,6 +91,7 @@ class Detector:
             try:
                 results.append(signal.analyze(image))
             except Exception as exc:  # a signal bug must not lose the file's other evidence
+                log.debug("signal %s failed on %s", signal.name, image.path, exc_info=True)
                 results.append(
                     SignalResult.no_evidence(
                         signal.name, signal.kind, f"signal failed: {type(exc).__name__}: {exc}"
@@ -100,6 +104,9 @@ class Detector:
             try:
                 prediction = self.pixel_model.predict(image, heatmap=heatmap)
             except SynthcheckError as exc:
+                log.debug(
+                    "pixel model %s failed on %s", self.pixel_model.name, image.path, exc_info=True
+                )
                 return self._error(image.path, exc.code, str(exc), start, image)
             p_pixel = float(prediction.p_ai)
             results.extend(prediction.signals)

@@ -18,6 +18,7 @@ the HTTP service's lanes): a dead worker then names its file at once, without a 
 from __future__ import annotations
 
 import faulthandler
+import logging
 import multiprocessing
 import os
 import signal
@@ -37,6 +38,8 @@ from synthcheck.engine.detector import Detector
 from synthcheck.errors import ConfigError, InputError, ScanTimeoutError
 from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, load_image
 from synthcheck.results import ErrorInfo, ScanResult
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DaskExecutor",
@@ -567,6 +570,7 @@ class DaskExecutor:
             try:
                 results: list[ScanResult] = future.result()
             except Exception as exc:  # a lost worker or a task failure: report, carry on
+                log.info("a Dask task of %d files failed", len(batch), exc_info=True)
                 message = f"the Dask task failed: {type(exc).__name__}: {exc}"
                 results = [
                     ScanResult(path=p, verdict="error", error=ErrorInfo("worker_error", message))

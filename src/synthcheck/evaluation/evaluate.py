@@ -130,6 +130,66 @@ def _verdict_rates(
     return rates
 
 
+def _active_thresholds(
+    pixel_model: PixelModel, thresholds: Thresholds | None, calibration: str | None
+) -> tuple[Thresholds, list[str]]:
+    """``thresholds``, else the stored ``calibration`` profile's (with a note when it was fitted
+    for another model), else the defaults; and the notes."""
+    notes: list[str] = []
+    active = thresholds
+    if active is None and calibration:
+        profile = load_profile(calibration)
+        active = profile.thresholds
+        mismatch = profile.mismatch(model_key(pixel_model))
+        if mismatch:
+            notes.append(mismatch)
+    return active or DEFAULT_THRESHOLDS, notes
+
+
+def _condition_names(conditions: Sequence[str] | None, robustness: bool) -> list[str]:
+    """The conditions to score, clean first; unknown names fail here, before any scoring."""
+    names = (
+        list(conditions)
+        if conditions is not None
+        else (list(DEFAULT_SWEEP) if robustness else [CLEAN])
+    )
+    names = [CLEAN, *(n for n in dict.fromkeys(names) if n != CLEAN)]
+    for name in names:
+        create_transform(name)
+    return names
+
+
+def _check_both_classes_scored(chosen: Sequence[LabelledImage], scored: ScoredSet) -> None:
+    """:class:`DataError` naming the reasons when every image of a class was unreadable."""
+    labels = scored.labels
+    clean = scored.scores[CLEAN]
+    for label, name in ((REAL, "real"), (AI, "AI")):
+        if not np.any((labels == label) & np.isfinite(clean)):
+            paths = {item.path for item in chosen if item.label == label}
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in scored.skipped if s.path in paths)[
+                :400
+            ]
+            total = len(paths)
+            raise DataError(f"none of the {total} {name} images could be scored ({reasons})")
+
+
+def _image_records(scored: ScoredSet, names: list[str]) -> list[ImageRecord]:
+    """One record per scored image with its score under each condition (None: unreadable)."""
+    return [
+        ImageRecord(
+            path=item.path,
+            label="ai" if item.label == AI else "real",
+            generator=item.generator,
+            source=item.source,
+            scores={
+                n: (float(scored.scores[n][i]) if np.isfinite(scored.scores[n][i]) else None)
+                for n in names
+            },
+        )
+        for i, item in enumerate(scored.items)
+    ]
+
+
 def evaluate_model(
     pixel_model: PixelModel,
     real_paths: Iterable[str | os.PathLike[str]] = (),
@@ -160,36 +220,14 @@ def evaluate_model(
     for label, name in ((REAL, "real"), (AI, "AI")):
         if not any(item.label == label for item in chosen):
             raise DataError(f"no {name} images given: evaluation needs both real and AI images")
-    notes: list[str] = []
-    active = thresholds
-    if active is None and calibration:
-        profile = load_profile(calibration)
-        active = profile.thresholds
-        mismatch = profile.mismatch(model_key(pixel_model))
-        if mismatch:
-            notes.append(mismatch)
-    active = active or DEFAULT_THRESHOLDS
-    names = (
-        list(conditions)
-        if conditions is not None
-        else (list(DEFAULT_SWEEP) if robustness else [CLEAN])
-    )
-    names = [CLEAN, *(n for n in dict.fromkeys(names) if n != CLEAN)]
-    for name in names:
-        create_transform(name)  # unknown names fail before any scoring
+    active, notes = _active_thresholds(pixel_model, thresholds, calibration)
+    names = _condition_names(conditions, robustness)
     scored = score_images(
         pixel_model, chosen, names, cache=cache, batch_size=batch_size, progress=progress
     )
+    _check_both_classes_scored(chosen, scored)
     labels = scored.labels
     clean = scored.scores[CLEAN]
-    for label, name in ((REAL, "real"), (AI, "AI")):
-        if not np.any((labels == label) & np.isfinite(clean)):
-            paths = {item.path for item in chosen if item.label == label}
-            reasons = "; ".join(f"{s.path}: {s.reason}" for s in scored.skipped if s.path in paths)[
-                :400
-            ]
-            total = len(paths)
-            raise DataError(f"none of the {total} {name} images could be scored ({reasons})")
     conditions_out = [
         _condition(name, scored.scores[name], labels, active.ai_threshold, n_boot, seed)
         for name in names
@@ -212,19 +250,7 @@ def evaluate_model(
         generators=_groups("generator", scored, clean, active.ai_threshold),
         sources=_groups("source", scored, clean, active.ai_threshold),
         skipped=scored.skipped,
-        images=[
-            ImageRecord(
-                path=item.path,
-                label="ai" if item.label == AI else "real",
-                generator=item.generator,
-                source=item.source,
-                scores={
-                    n: (float(scored.scores[n][i]) if np.isfinite(scored.scores[n][i]) else None)
-                    for n in names
-                },
-            )
-            for i, item in enumerate(scored.items)
-        ],
+        images=_image_records(scored, names),
         ignored_files=ignored_files,
         seconds=time.perf_counter() - start,
         created=datetime.now(UTC).isoformat(timespec="seconds"),

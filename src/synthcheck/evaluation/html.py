@@ -31,7 +31,7 @@ def _pct(value: float | None) -> str:
 
 def render_html(report: EvaluationReport, *, top_false_positives: int = 20) -> str:
     """The report as an HTML document (a string); plots are drawn as inline SVG."""
-    from synthcheck import __version__
+    from synthcheck._version import __version__
 
     clean = [(i.label, i.scores.get(CLEAN)) for i in report.images]
     real = np.array([s for label, s in clean if label == "real" and s is not None])

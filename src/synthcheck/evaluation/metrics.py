@@ -3,6 +3,9 @@ fixed FPR, balanced accuracy at a threshold, and calibration error with reliabil
 
 Conventions: label 1 is "AI", 0 is "real"; an image is called AI when ``score >= threshold``
 (the rule :func:`synthcheck.fusion.fuse` applies to ``ai_threshold``).
+
+The AUC is scikit-learn's ``roc_auc_score``; only the bootstrap interval ranks by hand, all
+resamples at once (row-wise ``rankdata``), which a loop over ``roc_auc_score`` cannot match.
 """
 
 from __future__ import annotations
@@ -57,9 +60,10 @@ def auc_of(ai_scores: ArrayLike, real_scores: ArrayLike) -> float:
 
 
 def _auc(pos: FloatArray, neg: FloatArray) -> float:
-    ranks = rankdata(np.concatenate([pos, neg]))
-    u = float(ranks[: pos.size].sum()) - pos.size * (pos.size + 1) / 2.0
-    return u / (pos.size * neg.size)
+    from sklearn.metrics import roc_auc_score
+
+    labels = np.concatenate([np.ones(pos.size), np.zeros(neg.size)])
+    return float(roc_auc_score(labels, np.concatenate([pos, neg])))
 
 
 def auc(scores: ArrayLike, labels: ArrayLike) -> float:

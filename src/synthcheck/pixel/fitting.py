@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from synthcheck.errors import DataError
 from synthcheck.pixel.artifacts import artifact_feature_names
 from synthcheck.pixel.devpool import VIEWS, DevImage
-from synthcheck.pixel.heads import LinearProbe, PlattCalibrator, StackedFusion
+from synthcheck.pixel.heads import HeadSpec, LinearProbe, PlattCalibrator, StackedFusion
 
 __all__ = [
     "FeatureBlock",
@@ -65,16 +65,6 @@ class FeatureBlock:
             list(keys),
             [self.widths[self.columns.index(k)] for k in keys],
         )
-
-
-@dataclass(frozen=True)
-class HeadSpec:
-    """Which feature block feeds a head, which of its columns, and the probe's strength."""
-
-    name: str
-    block: str
-    C: float
-    keys: tuple[str, ...] = ()
 
 
 def load_feature_blocks(

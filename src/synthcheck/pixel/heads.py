@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,19 @@ from numpy.typing import NDArray
 
 from synthcheck.errors import ConfigError, ModelError
 
-__all__ = ["LinearProbe", "PlattCalibrator", "StackedFusion", "sigmoid"]
+__all__ = ["HeadSpec", "LinearProbe", "PlattCalibrator", "StackedFusion", "sigmoid"]
 
 FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """Which feature block feeds a head, which of its columns, and the probe's strength."""
+
+    name: str
+    block: str
+    C: float
+    keys: tuple[str, ...] = ()
 
 
 def sigmoid(z: NDArray[Any]) -> FloatArray:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from synthcheck.errors import ConfigError
 from synthcheck.pixel.artifacts import artifact_feature_names
-from synthcheck.pixel.fitting import HeadSpec
+from synthcheck.pixel.heads import HeadSpec
 
 __all__ = [
     "BACKBONE_TILES",

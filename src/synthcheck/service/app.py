@@ -73,7 +73,8 @@ def create_app(
 
     @app.exception_handler(SynthcheckError)
     async def _synthcheck_error(request: Request, exc: SynthcheckError) -> JSONResponse:
-        return JSONResponse({"detail": escape_controls(str(exc)), "type": exc.code}, 400)
+        body = {"detail": escape_controls(str(exc)), "type": exc.code}
+        return JSONResponse(body, exc.http_status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["meta"])
 
 @router.get("/health", summary="Liveness and the active detector")
 async def health(request: Request) -> dict[str, Any]:
-    from synthcheck import __version__
+    from synthcheck._version import __version__
 
     state = request.app.state.synthcheck
     return {"status": "ok", "version": __version__, "profile": state.settings.profile}

@@ -53,7 +53,8 @@ def _home(request: Request) -> str | None:
 
 
 async def _run(request: Request, fn: Callable[[], T], *, decodes: bool = False) -> T:
-    """Run blocking project work in a thread, mapping errors to HTTP statuses.
+    """Run blocking project work in a thread; an error gets the HTTP status its class carries
+    (``SynthcheckError.http_status``: 404 for ProjectNotFoundError, else 400).
 
     Work that decodes images (imports, thumbnails, predictions) shares the ``workers`` slots;
     quick store reads and writes do not wait for those slots, so a slow upload cannot hold up
@@ -62,10 +63,8 @@ async def _run(request: Request, fn: Callable[[], T], *, decodes: bool = False) 
     limiter = request.app.state.limiter if decodes else None
     try:
         return await anyio.to_thread.run_sync(fn, limiter=limiter)
-    except ProjectNotFoundError as exc:
-        raise HTTPException(404, str(exc)) from None
-    except SynthcheckError as exc:  # ProjectError, DataError, ConfigError, ...
-        raise HTTPException(400, str(exc)) from None
+    except SynthcheckError as exc:
+        raise HTTPException(exc.http_status, str(exc)) from None
 
 
 def _open(name: str, home: str | None) -> Any:

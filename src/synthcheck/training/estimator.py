@@ -78,7 +78,9 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.ai_labels = ai_labels
         self.seed = seed
 
-    def _validate_params(self) -> list[str]:
+    def _checked_params(self) -> list[str]:
+        """Check the constructor parameters (ConfigError) and return the extractors to use. Not
+        named `_validate_params`: that is scikit-learn's hook, with another contract."""
         if isinstance(self.folds, bool) or not isinstance(self.folds, int | np.integer):
             raise ConfigError(
                 f"ImageClassifier: folds must be an int >= 2, got {type(self.folds).__name__}"
@@ -105,7 +107,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: Sequence[str | os.PathLike[str]], y: Sequence[Any]) -> ImageClassifier:  # noqa: N803
         """Sweep and cross-validate on images ``X`` (paths) with labels ``y``; returns self."""
-        extractors = self._validate_params()
+        extractors = self._checked_params()
         paths = list(X)
         labels = [str(v) for v in y]
         if len(paths) != len(labels):

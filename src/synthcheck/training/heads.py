@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
-from scipy.special import expit, log_softmax, softmax
+from scipy.special import expit, log_softmax
 
 __all__ = ["HEAD_GRIDS", "HeadFit", "fit_heads", "head_scores"]
 
@@ -278,14 +278,3 @@ def fit_heads(
     else:
         raise ValueError(f"unknown head {head!r}; choose from {', '.join(HEAD_GRIDS)}")
     return HeadFit(head, vals, params)
-
-
-def probabilities_from_scores(scores: F64) -> F64:
-    """Uncalibrated class probabilities from decision scores (sigmoid / softmax)."""
-    if scores.shape[1] == 1:
-        p1 = expit(scores[:, 0])
-        return np.stack([1.0 - p1, p1], axis=1)
-    return softmax(scores, axis=1)  # type: ignore[no-any-return]
-
-
-__all__ += ["probabilities_from_scores"]

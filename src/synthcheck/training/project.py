@@ -416,29 +416,8 @@ class Project:
         feats, keep, skipped, _spent = self._features(rows, extractors, progress)
         seconds_features = time.perf_counter() - t0
         kept_rows = [rows[i] for i in keep]
-        blocks: list[RawBlock] = []
-        for name in extractors:
-            ex = create_extractor(name)
-            for output, sl in ex.blocks().items():
-                blocks.append(
-                    RawBlock(ex.name, ex.version, output, sl.start, sl.stop, feats[name][:, sl])
-                )
-        notes: list[str] = []
-        if init == "default":
-            stacked, notes = default_head_blocks(
-                {name: create_extractor(name) for name in extractors}, feats
-            )
-            if not stacked:
-                raise ConfigError(
-                    "--init default needs the features of a default-detector head: "
-                    + "; ".join(notes)
-                )
-            blocks.extend(stacked)
+        blocks, notes = _raw_blocks(extractors, feats, init)
         current = self.current_model()
-        baseline = None
-        if current is not None and "chosen" in current.summary:
-            ch = current.summary["chosen"]
-            baseline = (tuple(ch["feature_set"]), str(ch["head"]), float(ch["value"]))
         labels_of_rows = [r.label for r in kept_rows]
         result = run_sweep(
             blocks,
@@ -448,7 +427,7 @@ class Project:
             k=folds,
             seed=seed,
             heads=heads,
-            baseline=baseline,
+            baseline=_baseline_of(current),
             row_ids=[r.sha256 for r in kept_rows],
             cache=self._store,
         )
@@ -456,15 +435,7 @@ class Project:
             "\n".join(sorted(f"{r.sha256}:{r.label}" for r in kept_rows if r.label)).encode()
         ).hexdigest()
         kept, message = self._decide(result, current, fingerprint, force)
-        if result.chosen.balanced_accuracy < 0.98 and "clip-vit-b16" not in extractors:
-            from synthcheck.training.features import available_extractors
-
-            if "clip-vit-b16" in available_extractors():
-                notes.append(
-                    "CLIP features are slower to compute but usually more accurate: "
-                    f"synthcheck project train {self.name} --features "
-                    + ",".join(["clip-vit-b16", *extractors])
-                )
+        notes.extend(self._clip_hint(result, extractors))
         version: int | None = current.version if current is not None else None
         n_labelled = sum(1 for r in kept_rows if r.label)
         summary: dict[str, Any] = {
@@ -511,6 +482,21 @@ class Project:
             skipped=skipped[:50],
             notes=notes,
         )
+
+    def _clip_hint(self, result: SweepResult, extractors: Sequence[str]) -> list[str]:
+        """A note suggesting CLIP features when the model is not near perfect without them and
+        CLIP is installed."""
+        if result.chosen.balanced_accuracy >= 0.98 or "clip-vit-b16" in extractors:
+            return []
+        from synthcheck.training.features import available_extractors
+
+        if "clip-vit-b16" not in available_extractors():
+            return []
+        return [
+            "CLIP features are slower to compute but usually more accurate: "
+            f"synthcheck project train {self.name} --features "
+            + ",".join(["clip-vit-b16", *extractors])
+        ]
 
     def _decide(
         self, result: SweepResult, current: ModelRow | None, fingerprint: str, force: bool
@@ -696,3 +682,36 @@ def delete_project(name: str, *, home: str | os.PathLike[str] | None = None) -> 
     """Delete a project, its labels and model versions (cached features are kept)."""
     with Store(home) as store:
         store.delete_project(name)
+
+
+def _raw_blocks(
+    extractors: Sequence[str], feats: dict[str, NDArray[np.float32]], init: str
+) -> tuple[list[RawBlock], list[str]]:
+    """The sweep's feature blocks (each extractor's outputs) and, with ``init="default"``, the
+    default detector's head logits stacked on them; and the notes that came with those."""
+    blocks: list[RawBlock] = []
+    for name in extractors:
+        ex = create_extractor(name)
+        for output, sl in ex.blocks().items():
+            blocks.append(
+                RawBlock(ex.name, ex.version, output, sl.start, sl.stop, feats[name][:, sl])
+            )
+    notes: list[str] = []
+    if init == "default":
+        stacked, notes = default_head_blocks(
+            {name: create_extractor(name) for name in extractors}, feats
+        )
+        if not stacked:
+            raise ConfigError(
+                "--init default needs the features of a default-detector head: " + "; ".join(notes)
+            )
+        blocks.extend(stacked)
+    return blocks, notes
+
+
+def _baseline_of(current: ModelRow | None) -> tuple[tuple[str, ...], str, float] | None:
+    """The current model's (feature set, head, value), for the sweep to evaluate on its folds."""
+    if current is None or "chosen" not in current.summary:
+        return None
+    ch = current.summary["chosen"]
+    return (tuple(ch["feature_set"]), str(ch["head"]), float(ch["value"]))

@@ -554,13 +554,6 @@ class Store:
         ).fetchone()
         return None if row is None else self._model_from(row)
 
-    def set_current_model(self, project_id: int, model_id: int) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO current_models(project_id, model_id) VALUES (?, ?)",
-                (project_id, model_id),
-            )
-
     def model_file(self, model_id: int) -> bytes:
         row = self._db.execute("SELECT file FROM models WHERE id=?", (model_id,)).fetchone()
         if row is None:

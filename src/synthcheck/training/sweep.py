@@ -223,15 +223,13 @@ def _fit_block(
 
 
 def _auc(y: NDArray[np.int64], s: F64) -> float:
-    """ROC AUC of scores ``s`` for positives ``y == 1`` (ties counted half)."""
-    from scipy.stats import rankdata
+    """ROC AUC of scores ``s`` for positives ``y == 1`` (ties counted half); NaN without both."""
+    from sklearn.metrics import roc_auc_score
 
     pos = y == 1
-    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-    if n_pos == 0 or n_neg == 0:
+    if pos.all() or not pos.any():
         return float("nan")
-    ranks = rankdata(s)
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(roc_auc_score(pos, s))
 
 
 def _balanced_accuracy(y: NDArray[np.int64], pred: NDArray[np.int64], k: int) -> float:
@@ -325,6 +323,90 @@ def _rank(c: Candidate) -> tuple[float, float, int]:
     return (round(c.score, 6), round(c.balanced_accuracy, 6), -HEAD_ORDER.index(c.head))
 
 
+def _encode_labels(
+    labels_of_rows: Sequence[str | None], labels: Sequence[str], ai_labels: Sequence[str], k: int
+) -> tuple[list[str], NDArray[np.intp], NDArray[np.int64]]:
+    """Check the labels for ``k`` folds; return the classes present (with two, the AI label
+    second), the indices of the labelled rows and their class numbers."""
+    labelled_rows = [lab for lab in labels_of_rows if lab is not None]
+    check_labels(labelled_rows, labels, k)
+    present = [lab for lab in labels if lab in set(labelled_rows)]
+    index = {lab: i for i, lab in enumerate(present)}
+    labelled = np.flatnonzero([lab is not None for lab in labels_of_rows])
+    y = np.array([index[str(labelled_rows[j])] for j in range(labelled.size)], dtype=np.int64)
+    if len(present) == 2:
+        ai_present = [lab for lab in present if lab in ai_labels]
+        if len(ai_present) == 1 and present[1] != ai_present[0]:
+            present = [present[1], present[0]]
+            y = 1 - y
+    return present, labelled, y
+
+
+def _project_blocks(
+    blocks: Sequence[RawBlock],
+    row_ids: Sequence[str] | None,
+    seed: int,
+    cache: ProjectionCache | None,
+) -> tuple[dict[str, BlockTransform], dict[str, F64]]:
+    """Each block standardised and projected (:func:`_fit_block`): the transforms and the projected
+    features. With ``row_ids`` and a ``cache``, a projection of the same rows is reused."""
+    transforms: dict[str, BlockTransform] = {}
+    z: dict[str, F64] = {}
+    for raw in blocks:
+        key = projection_key(raw, row_ids, seed) if row_ids is not None else None
+        cached = cache.get_projection(key) if cache is not None and key is not None else None
+        t, z[raw.name] = _fit_block(raw, seed, cached)
+        transforms[raw.name] = t
+        # A freshly fitted block always has components; the test narrows the type.
+        if cached is None and cache is not None and key is not None and t.components is not None:
+            cache.put_projection(
+                key, {"mean": t.mean, "scale": t.scale, "components": t.components}
+            )
+    return transforms, z
+
+
+def _search(ev: _Evaluator, blocks: Sequence[RawBlock], heads: Sequence[str]) -> None:
+    """The search (module docstring): every block alone, then combinations built on the best
+    block, with the first head; then the other heads on the best feature set."""
+    first_head = "ridge" if "ridge" in heads else heads[0]
+    singles: list[tuple[str, ...]] = [(raw.name,) for raw in blocks]
+    for fs in singles:
+        ev.evaluate(fs, first_head)
+    ranked = ev.best_sets(len(singles))
+    combos: list[tuple[str, ...]] = []
+    top = ranked[0]
+    order = {raw.name: i for i, raw in enumerate(blocks)}
+    if len(ranked) > 1:
+        combos.append((*top, *ranked[1]))
+    for raw in blocks:
+        if raw.extractor == "artifacts" and not raw.stacked and raw.name not in top:
+            combos.append((*top, raw.name))
+    stacked = tuple(raw.name for raw in blocks if raw.stacked)
+    if stacked:
+        combos.append(stacked)
+        combos.append((*top, *stacked))
+    canonical = [tuple(sorted(set(fs), key=order.__getitem__)) for fs in combos]
+    for fs in dict.fromkeys(canonical):
+        ev.evaluate(fs, first_head)
+    best = ev.best_sets(1)[0]
+    for head in ("logistic", "svm", "mlp"):
+        if head in heads:
+            ev.evaluate(best, head)
+
+
+def _baseline_candidate(
+    ev: _Evaluator, baseline: tuple[tuple[str, ...], str, float] | None
+) -> Candidate | None:
+    """The current model's configuration evaluated on the same folds (None when its features
+    are not all available or it is not among the head's grid values)."""
+    if baseline is None or not all(name in ev.z for name in baseline[0]):
+        return None
+    fs_b, head_b, value_b = baseline
+    items = ev.evaluate(tuple(fs_b), head_b)
+    matches = [c for c, _ in items if abs(c.value - value_b) <= 1e-12 * max(1.0, value_b)]
+    return matches[0] if matches else None
+
+
 def run_sweep(
     blocks: Sequence[RawBlock],
     labels_of_rows: Sequence[str | None],
@@ -359,101 +441,18 @@ def run_sweep(
         unknown = [h for h in heads if h not in HEAD_GRIDS]
         if unknown:
             raise DataError(f"unknown heads {unknown}; choose from {', '.join(HEAD_GRIDS)}")
-        labelled_rows = [lab for lab in labels_of_rows if lab is not None]
-        check_labels(labelled_rows, labels, k)
-        present = [lab for lab in labels if lab in set(labelled_rows)]
-        index = {lab: i for i, lab in enumerate(present)}
-        labelled = np.flatnonzero([lab is not None for lab in labels_of_rows])
-        y = np.array([index[str(labelled_rows[j])] for j in range(labelled.size)], dtype=np.int64)
+        present, labelled, y = _encode_labels(labels_of_rows, labels, ai_labels, k)
         n_classes = len(present)
-        if n_classes == 2:
-            ai_present = [lab for lab in present if lab in ai_labels]
-            if len(ai_present) == 1 and present[1] != ai_present[0]:
-                present = [present[1], present[0]]
-                y = 1 - y
-                index = {lab: i for i, lab in enumerate(present)}
-
-        transforms: dict[str, BlockTransform] = {}
-        z: dict[str, F64] = {}
-        for raw in blocks:
-            key = projection_key(raw, row_ids, seed) if row_ids is not None else None
-            cached = cache.get_projection(key) if cache is not None and key is not None else None
-            transforms[raw.name], z[raw.name] = _fit_block(raw, seed, cached)
-            if cached is None and cache is not None and key is not None:
-                t = transforms[raw.name]
-                assert t.components is not None
-                cache.put_projection(
-                    key, {"mean": t.mean, "scale": t.scale, "components": t.components}
-                )
+        transforms, z = _project_blocks(blocks, row_ids, seed, cache)
         ev = _Evaluator(z, labelled, y, n_classes, k, seed)
-
-        singles: list[tuple[str, ...]] = [(raw.name,) for raw in blocks]
-        for fs in singles:
-            ev.evaluate(fs, "ridge" if "ridge" in heads else heads[0])
-        ranked = ev.best_sets(len(singles))
-        combos: list[tuple[str, ...]] = []
-        top = ranked[0]
-        order = {raw.name: i for i, raw in enumerate(blocks)}
-        if len(ranked) > 1:
-            combos.append((*top, *ranked[1]))
-        for raw in blocks:
-            if raw.extractor == "artifacts" and not raw.stacked and raw.name not in top:
-                combos.append((*top, raw.name))
-        stacked = tuple(raw.name for raw in blocks if raw.stacked)
-        if stacked:
-            combos.append(stacked)
-            combos.append((*top, *stacked))
-        canonical = [tuple(sorted(set(fs), key=order.__getitem__)) for fs in combos]
-        for fs in dict.fromkeys(canonical):
-            ev.evaluate(fs, "ridge" if "ridge" in heads else heads[0])
-        best = ev.best_sets(1)[0]
-        for head in ("logistic", "svm", "mlp"):
-            if head in heads:
-                ev.evaluate(best, head)
-
-        baseline_cand: Candidate | None = None
-        if baseline is not None and all(name in z for name in baseline[0]):
-            fs_b, head_b, value_b = baseline
-            items = ev.evaluate(tuple(fs_b), head_b)
-            matches = [c for c, _ in items if abs(c.value - value_b) <= 1e-12 * max(1.0, value_b)]
-            baseline_cand = matches[0] if matches else None
-
+        _search(ev, blocks, heads)
+        baseline_cand = _baseline_candidate(ev, baseline)
         all_items = [item for items in ev.results.values() for item in items]
         chosen, oof_scores = max(all_items, key=lambda item: _rank(item[0]))
-
-        # Refit the chosen configuration on every labelled image.
-        everything = [np.ones(y.size, dtype=bool)]
-        fit = fit_heads(
-            chosen.head,
-            ev.features(chosen.feature_set),
-            y,
-            everything,
-            n_classes,
-            values=[chosen.value],
-            seed=seed,
-            final=True,
+        model, oof_proba, proba_all = _refit(
+            chosen, oof_scores, ev, transforms, present, ai_labels, seed
         )
-        params = fit.params[0][0]
-        calibrator = fit_calibrator(oof_scores, y, n_classes)
-        model = TrainedModel(
-            labels=tuple(present),
-            ai_labels=tuple(lab for lab in present if lab in ai_labels),
-            blocks=[transforms[name] for name in chosen.feature_set],
-            head=chosen.head,
-            value=chosen.value,
-            params=params,
-            calibrator=calibrator,
-        )
-        oof_proba = calibrator.predict_proba(oof_scores)
-        z_all = np.hstack([z[name] for name in chosen.feature_set])
-        proba_all = calibrator.predict_proba(head_scores(params, z_all))
-        pred = oof_proba.argmax(axis=1)
-        confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
-        np.add.at(confusion, (y, pred), 1)
-        per_class = {
-            lab: float(confusion[i, i] / max(1, confusion[i].sum()))
-            for i, lab in enumerate(present)
-        }
+        confusion, per_class = _confusion(y, oof_proba, present)
         return SweepResult(
             model=model,
             chosen=chosen,
@@ -461,9 +460,64 @@ def run_sweep(
             oof_proba=oof_proba,
             proba_all=proba_all,
             accuracy_per_class=per_class,
-            confusion=confusion.tolist(),
+            confusion=confusion,
             auc=chosen.auc,
             n_folds=k,
             seconds=time.perf_counter() - start,
             baseline=baseline_cand,
         )
+
+
+def _refit(
+    chosen: Candidate,
+    oof_scores: F64,
+    ev: _Evaluator,
+    transforms: dict[str, BlockTransform],
+    present: list[str],
+    ai_labels: Sequence[str],
+    seed: int,
+) -> tuple[TrainedModel, F64, F64]:
+    """The chosen configuration refitted on every labelled image with its calibrator fitted on
+    the out-of-fold scores: the model, the calibrated out-of-fold probabilities and the final
+    model's probabilities for every row."""
+    n_classes, y = len(present), ev.y
+    everything = [np.ones(y.size, dtype=bool)]
+    fit = fit_heads(
+        chosen.head,
+        ev.features(chosen.feature_set),
+        y,
+        everything,
+        n_classes,
+        values=[chosen.value],
+        seed=seed,
+        final=True,
+    )
+    params = fit.params[0][0]
+    calibrator = fit_calibrator(oof_scores, y, n_classes)
+    model = TrainedModel(
+        labels=tuple(present),
+        ai_labels=tuple(lab for lab in present if lab in ai_labels),
+        blocks=[transforms[name] for name in chosen.feature_set],
+        head=chosen.head,
+        value=chosen.value,
+        params=params,
+        calibrator=calibrator,
+    )
+    oof_proba = calibrator.predict_proba(oof_scores)
+    z_all = np.hstack([ev.z[name] for name in chosen.feature_set])
+    proba_all = calibrator.predict_proba(head_scores(params, z_all))
+    return model, oof_proba, proba_all
+
+
+def _confusion(
+    y: NDArray[np.int64], oof_proba: F64, present: list[str]
+) -> tuple[list[list[int]], dict[str, float]]:
+    """The out-of-fold confusion matrix (true class x predicted) and the accuracy per class."""
+    n_classes = len(present)
+    pred = oof_proba.argmax(axis=1)
+    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(confusion, (y, pred), 1)
+    per_class = {
+        lab: float(confusion[i, i] / max(1, confusion[i].sum())) for i, lab in enumerate(present)
+    }
+    return confusion.tolist(), per_class
