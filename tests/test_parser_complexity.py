@@ -99,17 +99,21 @@ def _measure(
     out.put((_best_of(fn, BENIGN), _best_of(fn, HOSTILE[case])))
 
 
-def _timed_in_child(parser: str, case: str) -> tuple[float, float]:
+def _timed_in_child(
+    target: Callable[..., None], args: tuple[object, ...], what: str
+) -> tuple[float, float]:
+    """Run ``target(*args, queue)`` in a forked child; its (benign, hostile) seconds, or a failure
+    if it runs past the deadline (a hung parser holds the GIL, so only a process can be ended)."""
     ctx = multiprocessing.get_context("fork")
     out: multiprocessing.queues.Queue[tuple[float, float]] = ctx.Queue()
-    child = ctx.Process(target=_measure, args=(parser, case, out))
+    child = ctx.Process(target=target, args=(*args, out))
     child.start()
     child.join(DEADLINE_S)
     if child.is_alive():
         child.kill()
         child.join()
-        pytest.fail(f"{parser} on {case!r} ran past {DEADLINE_S:.0f} s (super-linear)")
-    assert child.exitcode == 0, f"{parser} crashed on {case!r}"
+        pytest.fail(f"{what} ran past {DEADLINE_S:.0f} s (super-linear)")
+    assert child.exitcode == 0, f"{what} crashed"
     return out.get(timeout=5)
 
 
@@ -117,7 +121,7 @@ def _timed_in_child(parser: str, case: str) -> tuple[float, float]:
 def test_parsers_are_linear_on_hostile_text(parser: str) -> None:
     slow: list[str] = []
     for case in HOSTILE:
-        benign, hostile = _timed_in_child(parser, case)
+        benign, hostile = _timed_in_child(_measure, (parser, case), f"{parser} on {case!r}")
         # A floor of 1 ms keeps a parser that rejects benign text at once from dividing by ~0.
         if hostile > RATIO * max(benign, 1e-3):
             slow.append(f"{case}: {hostile * 1e3:.1f} ms vs benign {benign * 1e3:.1f} ms")
@@ -172,15 +176,7 @@ def test_hostile_parameters_file_scans_promptly(tmp_path: Path, where: str) -> N
     """The reported 1 KB file: ``Steps: 20, `` then a run of letters, in three places."""
     benign = _file_with(tmp_path, where, "Steps: 20, " + BENIGN, "benign")
     hostile = _file_with(tmp_path, where, HOSTILE["settings letters"], "hostile")
-    ctx = multiprocessing.get_context("fork")
-    out: multiprocessing.queues.Queue[tuple[float, float]] = ctx.Queue()
-    child = ctx.Process(target=_scan_both, args=(benign, hostile, out))
-    child.start()
-    child.join(DEADLINE_S)
-    if child.is_alive():
-        child.kill()
-        child.join()
-        pytest.fail(f"provenance scan of a hostile {where} file ran past {DEADLINE_S:.0f} s")
-    assert child.exitcode == 0
-    benign_s, hostile_s = out.get(timeout=5)
+    benign_s, hostile_s = _timed_in_child(
+        _scan_both, (benign, hostile), f"provenance scan of a hostile {where} file"
+    )
     assert hostile_s <= RATIO * max(benign_s, 1e-3), (hostile_s, benign_s)
