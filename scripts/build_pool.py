@@ -133,7 +133,18 @@ def parse_reserved(text: str) -> set[str]:
 
 
 def is_reserved(repository: str, reserved: set[str]) -> bool:
-    return repository.strip().strip("/").lower() in reserved
+    """True for a reserved owner/name, and for the same owner's repositories that extend a
+    reserved name (``owner/name_extension``, ``owner/name-v2``, ``owner/name++``): such siblings
+    carry the reserved repository's data (Zero-DCE_extension ships Zero-DCE's test photos)."""
+    key = repository.strip().strip("/").lower()
+    if key in reserved:
+        return True
+    owner, _, name = key.partition("/")
+    siblings = ("-", "_", ".", "+")
+    return any(
+        r_owner == owner and name.startswith(r_name) and name[len(r_name) :][:1] in siblings
+        for r_owner, _, r_name in (r.partition("/") for r in reserved)
+    )
 
 
 class ReservedSourceError(RuntimeError):

@@ -5,6 +5,7 @@ Uses generated images only; needs neither ../shared nor git mirrors.
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import io
 import sys
@@ -23,9 +24,10 @@ _spec.loader.exec_module(bp)
 RESERVED_MD = """# Reserved sources
 Some text naming owner/name in prose is not an entry.
 
-- Comfy-Org/example_workflows
-- EliSchwartz/imagenet-sample-images  *(partly in shared)*
-- Tencent-Hunyuan/HunyuanImage-3.0
+- Example-Lab/sample_workflows
+- SomeOne/photo-sample-images  *(partly in shared)*
+- Model-Org/ImageModel-3.0
+- Low-Light/Enhance
 """
 
 
@@ -38,17 +40,35 @@ def _noise(seed: int, w: int = 96, h: int = 64) -> Image.Image:
 def test_parse_reserved_and_case_insensitive_refusal():
     res = bp.parse_reserved(RESERVED_MD)
     assert res == {
-        "comfy-org/example_workflows",
-        "elischwartz/imagenet-sample-images",
-        "tencent-hunyuan/hunyuanimage-3.0",
+        "example-lab/sample_workflows",
+        "someone/photo-sample-images",
+        "model-org/imagemodel-3.0",
+        "low-light/enhance",
     }
-    assert bp.is_reserved("comfy-org/Example_Workflows", res)
-    assert bp.is_reserved("ELISCHWARTZ/imagenet-sample-images/", res)
-    assert not bp.is_reserved("Tencent-Hunyuan/HunyuanImage-2.1", res)
+    assert bp.is_reserved("example-lab/Sample_Workflows", res)
+    assert bp.is_reserved("SOMEONE/photo-sample-images/", res)
+    assert not bp.is_reserved("Model-Org/ImageModel-2.1", res)
+    # A sibling that extends a reserved name carries its data; another owner's repo does not.
+    assert bp.is_reserved("Low-Light/Enhance_extension", res)
+    assert bp.is_reserved("low-light/enhance++", res)
+    assert not bp.is_reserved("Low-Light/Enhancements", res)
+    assert not bp.is_reserved("other/enhance_extension", res)
     ok = [{"repository": "black-forest-labs/flux"}]
     bp.check_not_reserved(ok, res)
-    with pytest.raises(bp.ReservedSourceError, match=r"(?i)imagenet-sample-images"):
-        bp.check_not_reserved([*ok, {"repository": "eliSchwartz/IMAGENET-sample-images"}], res)
+    with pytest.raises(bp.ReservedSourceError, match=r"(?i)photo-sample-images"):
+        bp.check_not_reserved([*ok, {"repository": "someOne/PHOTO-sample-images"}], res)
+
+
+def test_committed_sources_name_no_reserved_repository():
+    reserved_md = Path(__file__).resolve().parents[2] / "shared" / "data" / "RESERVED.md"
+    if not reserved_md.is_file():
+        pytest.skip("needs ../shared/data/RESERVED.md")
+    res = bp.parse_reserved(reserved_md.read_text(encoding="utf-8"))
+    data = Path(__file__).resolve().parents[1] / "data"
+    for name in ("sources.csv", "dev_paths.csv"):
+        with (data / name).open(newline="", encoding="utf-8") as fh:
+            named = {row["repository"] for row in csv.DictReader(fh)}
+        assert not [r for r in named if bp.is_reserved(r, res)], name
 
 
 def test_resize_rule_never_upscales():
