@@ -7,6 +7,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from synthcheck.engine.executor import DEFAULT_TIMEOUT_S
 from synthcheck.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -15,8 +16,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_MAX_MEMORY_MB", "DEFAULT_TIMEOUT", "ServiceSettings"]
 
 #: Seconds one upload may take to analyse before it is reported as timed out (its worker is
-#: ended HARD_LIMIT_GRACE seconds later if the analysis cannot be interrupted).
-DEFAULT_TIMEOUT = 60.0
+#: ended HARD_LIMIT_GRACE seconds later if the analysis cannot be interrupted): the scan default.
+DEFAULT_TIMEOUT = DEFAULT_TIMEOUT_S
 #: Resident memory cap of each analysis worker, in MiB. The models of the largest profile take
 #: about 460 MiB; the cap leaves room for a near-limit image while keeping a worker under 1.5 GB
 #: even with what a decoder can add between two checks of the watchdog (every 50 ms).
