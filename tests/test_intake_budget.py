@@ -120,10 +120,10 @@ def test_jpeg_with_scan_data_cut_out_carries_a_pixel_warning() -> None:
     assert cut.pixel_warnings[0] in cut.notes
 
 
-@pytest.mark.parametrize("value", [0, 128, 255])
-def test_uniform_images_carry_a_pixel_warning(value: int) -> None:
+@pytest.mark.parametrize("colour", [(0, 0, 0), (128, 128, 128), (255, 255, 255), (200, 10, 10)])
+def test_uniform_images_carry_a_pixel_warning(colour: tuple[int, int, int]) -> None:
     buf = io.BytesIO()
-    Image.new("RGB", (64, 64), (value, value, value)).save(buf, "PNG")
+    Image.new("RGB", (64, 64), colour).save(buf, "PNG")
     image = load_image_bytes(buf.getvalue(), "flat.png")
     assert image.pixel_warnings and "single flat colour" in image.pixel_warnings[0]
 
