@@ -411,7 +411,7 @@ def test_ctrl_c_ends_busy_workers_within_a_second(tmp_path: Path) -> None:
     from PIL import Image
 
     from slow_pixels import SlowConfig
-    from synthcheck.engine.executor import ProcessExecutor
+    from synthcheck.engine.executor import ProcessExecutor, process_running
 
     files = []
     for i in range(6):
@@ -433,7 +433,7 @@ def test_ctrl_c_ends_busy_workers_within_a_second(tmp_path: Path) -> None:
         start = time.monotonic()
         executor.terminate()
         assert time.monotonic() - start < 2.5
-        assert not any(p.is_alive() for p in processes)
+        assert not any(process_running(p) for p in processes)
     finally:
         timer.cancel()
         executor.terminate()

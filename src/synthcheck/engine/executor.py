@@ -47,6 +47,7 @@ __all__ = [
     "ProcessExecutor",
     "ScanConfig",
     "SerialExecutor",
+    "process_running",
     "scan_batch",
     "scan_one",
 ]
@@ -263,6 +264,23 @@ class SerialExecutor:
 
 
 # ------------------------------------------------------------------- process pool
+
+
+def process_running(process: Any) -> bool:
+    """Whether a pool worker process still runs.
+
+    ``Process.is_alive`` alone can say True for ever: the pool's own management thread may have
+    reaped the child already, and then ``waitpid`` fails and the process looks unfinished. A pid
+    that no longer exists settles it.
+    """
+    if not process.is_alive():
+        return False
+    try:
+        os.kill(process.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
 
 _WORKER_CONFIG: ScanConfig | None = None
 
@@ -494,7 +512,7 @@ class ProcessExecutor:
         for process in processes:
             process.join(timeout=max(0.0, deadline - time.monotonic()))
         for process in processes:
-            if process.is_alive():  # stuck in native code that ignores SIGTERM
+            if process_running(process):  # stuck in native code that ignores SIGTERM
                 process.kill()
                 process.join(timeout=1.0)
 
