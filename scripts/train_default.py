@@ -37,7 +37,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from synthcheck.pixel.artifacts import ARTIFACT_FEATURE_VERSION, artifact_features  # noqa: E402
-from synthcheck.pixel.devpool import VIEWS, DevImage, load_devpool, make_view, read_pixels  # noqa: E402
+from synthcheck.pixel.devpool import (  # noqa: E402
+    VIEWS,
+    DevImage,
+    load_devpool,
+    load_training_images,
+    make_view,
+    read_pixels,
+)
 from synthcheck.pixel.profiles import GLOBAL_SUFFIX  # noqa: E402
 from synthcheck.pixel.tiling import extract_tiles, global_view  # noqa: E402
 
@@ -51,20 +58,29 @@ DEFAULT_CACHE = Path(os.environ.get("SYNTHCHECK_FEATURE_CACHE", "/work/cache/pix
 BACKBONE_TRAIN_TILES = {"clip-vit-b16": 2, "efficientnet-lite0": 1}
 
 
-def _artifact_rows(image: DevImage) -> tuple[int, np.ndarray]:
+def _artifact_rows(job: tuple[DevImage, tuple[str, ...]]) -> tuple[int, np.ndarray]:
+    image, views = job
     pixels = read_pixels(image.path)
     rows = []
     for view in VIEWS:
+        if view not in views:
+            rows.append(None)
+            continue
         feats, _ = artifact_features(make_view(image, pixels, view, SEED))
         rows.append(feats.mean(axis=0))
-    return image.index, np.stack(rows)
+    width = next(len(r) for r in rows if r is not None)
+    # A view left out is a NaN row: the fit drops it, and load_feature_blocks keeps the layout.
+    return image.index, np.stack([np.full(width, np.nan) if r is None else r for r in rows])
 
 
-def extract_artifacts(images: list[DevImage], out: Path, workers: int) -> None:
+def extract_artifacts(
+    images: list[DevImage], out: Path, workers: int, views: tuple[str, ...] = VIEWS
+) -> None:
     feats: dict[int, np.ndarray] = {}
     start = time.perf_counter()
+    jobs = [(image, views) for image in images]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for n, (idx, rows) in enumerate(pool.map(_artifact_rows, images, chunksize=8), 1):
+        for n, (idx, rows) in enumerate(pool.map(_artifact_rows, jobs, chunksize=8), 1):
             feats[idx] = rows
             if n % 200 == 0:
                 print(
@@ -80,7 +96,9 @@ def extract_artifacts(images: list[DevImage], out: Path, workers: int) -> None:
     )
 
 
-def extract_backbone(images: list[DevImage], name: str, out: Path, batch: int) -> None:
+def extract_backbone(
+    images: list[DevImage], name: str, out: Path, batch: int, views: tuple[str, ...] = VIEWS
+) -> None:
     """Backbone features of every view: native-resolution tiles, or with a ``-global`` block
     name (``clip-vit-b16-global``) the one whole-image view of :func:`global_view`."""
     from synthcheck.backbones import create_backbone
@@ -107,6 +125,8 @@ def extract_backbone(images: list[DevImage], name: str, out: Path, batch: int) -
     for n, image in enumerate(images, 1):
         pixels = read_pixels(image.path)
         for v, view in enumerate(VIEWS):
+            if view not in views:
+                continue
             viewed = make_view(image, pixels, view, SEED)
             tiles, _ = (
                 global_view(viewed, size=size)
@@ -139,6 +159,25 @@ def main(argv: list[str] | None = None) -> int:
         "--what", required=True, help="'artifacts' or a backbone name (clip-vit-b16, ...)"
     )
     ex.add_argument("--dev", type=Path, default=DEFAULT_DEV)
+    ex.add_argument(
+        "--pool",
+        type=Path,
+        action="append",
+        default=[],
+        help="a native-resolution pool built by scripts/build_pool.py (repeatable); its images "
+        "are indexed after the dev pool's",
+    )
+    ex.add_argument(
+        "--subset",
+        choices=("all", "dev", "pool"),
+        default="all",
+        help="extract only the dev pool's or only the pools' images (the cache file is named so)",
+    )
+    ex.add_argument(
+        "--views",
+        default=",".join(VIEWS),
+        help=f"comma-separated views to extract (default all: {','.join(VIEWS)})",
+    )
     ex.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     ex.add_argument("--shard", default="0/1", help="k/n: the k-th of n interleaved shards")
     ex.add_argument("--workers", type=int, default=2)
@@ -149,27 +188,39 @@ def main(argv: list[str] | None = None) -> int:
     fit = sub.add_parser("fit", help="train the heads from cached features and write the model")
     fit.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     fit.add_argument("--dev", type=Path, default=DEFAULT_DEV)
+    fit.add_argument("--pool", type=Path, action="append", default=[])
     fit.add_argument("--out", type=Path, default=REPO / "src" / "synthcheck" / "models" / "default")
     args = ap.parse_args(argv)
 
     if args.cmd == "extract":
         k, n = (int(x) for x in args.shard.split("/"))
-        images = load_devpool(args.dev)[k::n]
+        views = tuple(v.strip() for v in args.views.split(",") if v.strip())
+        unknown = sorted(set(views) - set(VIEWS))
+        if unknown:
+            ap.error(f"unknown views {unknown}; choose from {', '.join(VIEWS)}")
+        images = load_training_images(args.dev, args.pool)
+        n_dev = len(load_devpool(args.dev))
+        if args.subset == "dev":
+            images = images[:n_dev]
+        elif args.subset == "pool":
+            images = images[n_dev:]
+        images = images[k::n]
         if args.only_present:
             images = [im for im in images if im.path.is_file()]
         args.cache.mkdir(parents=True, exist_ok=True)
-        out = args.cache / f"{args.what}_shard{k}of{n}.npz"
-        print(f"extract {args.what}: {len(images)} images -> {out}", flush=True)
+        suffix = "" if args.subset == "all" else f"_{args.subset}"
+        out = args.cache / f"{args.what}_shard{k}of{n}{suffix}.npz"
+        print(f"extract {args.what} ({','.join(views)}): {len(images)} images -> {out}", flush=True)
         t0 = time.perf_counter()
         if args.what == "artifacts":
-            extract_artifacts(images, out, args.workers)
+            extract_artifacts(images, out, args.workers, views)
         else:
-            extract_backbone(images, args.what, out, args.batch)
+            extract_backbone(images, args.what, out, args.batch, views)
         print(f"done in {time.perf_counter() - t0:.0f}s")
         return 0
     from synthcheck.pixel.fitting import train_default_model
 
-    train_default_model(load_devpool(args.dev), args.cache, args.out, seed=SEED)
+    train_default_model(load_training_images(args.dev, args.pool), args.cache, args.out, seed=SEED)
     return 0
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,8 @@ __all__ = [
     "DevImage",
     "family_of",
     "load_devpool",
+    "load_pool",
+    "load_training_images",
     "make_view",
     "read_pixels",
     "real_group_of",
@@ -110,10 +112,55 @@ def load_devpool(root: Path) -> list[DevImage]:
                     label=int(fake),
                     generator=gen,
                     group=family_of(gen) if fake else real_group_of(gen),
-                    holdout=zlib.crc32(row["file"].encode()) % 20 == 0,
+                    holdout=_holdout(row["file"]),
                 )
             )
     return out
+
+
+#: Families of the native-resolution pool (``scripts/build_pool.py``) that are the same family as
+#: a dev-pool one, so that leave-one-family-out holds them out together.
+POOL_FAMILY_ALIASES: dict[str, str] = {"sd1": "sd-official", "sd2": "sd-official"}
+
+
+def _holdout(file: str) -> bool:
+    return zlib.crc32(file.encode()) % 20 == 0
+
+
+def load_pool(root: Path, start: int = 0) -> list[DevImage]:
+    """Read the pool manifest ``root/manifest.csv`` written by ``scripts/build_pool.py``.
+
+    Fakes are grouped by generator family (merged with the dev pool's family of the same model,
+    :data:`POOL_FAMILY_ALIASES`), reals by their source, so that group folds keep every family and
+    every real source on one side. Indices continue from ``start`` (the dev pool's length), so both
+    pools share one feature cache."""
+    manifest = root / "manifest.csv"
+    if not manifest.is_file():
+        raise DataError(f"{manifest}: the pool manifest is missing; build it with scripts/build_pool.py")
+    out: list[DevImage] = []
+    with manifest.open(newline="", encoding="utf-8") as fh:
+        for i, row in enumerate(csv.DictReader(fh)):
+            fake = row["label"] == "fake"
+            family = row["family"]
+            out.append(
+                DevImage(
+                    index=start + i,
+                    path=root / row["file"],
+                    label=int(fake),
+                    generator=row["generator"] if fake else row["source"],
+                    group=POOL_FAMILY_ALIASES.get(family, family) if fake else f"pool:{row['source']}",
+                    holdout=_holdout(row["file"]),
+                )
+            )
+    return out
+
+
+def load_training_images(dev: Path, pools: Sequence[Path] = ()) -> list[DevImage]:
+    """The dev pool followed by each native-resolution pool, indexed in that order."""
+    images = load_devpool(dev)
+    for pool in pools:
+        images += load_pool(pool, start=len(images))
+    return images
 
 
 def _seed(image: DevImage, view: str, seed: int) -> int:
