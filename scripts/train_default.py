@@ -218,7 +218,11 @@ def main(argv: list[str] | None = None) -> int:
             extract_backbone(images, args.what, out, args.batch, views)
         print(f"done in {time.perf_counter() - t0:.0f}s")
         return 0
+    import logging
+
     from synthcheck.pixel.fitting import train_default_model
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     train_default_model(load_training_images(args.dev, args.pool), args.cache, args.out, seed=SEED)
     return 0

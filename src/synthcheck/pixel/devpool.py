@@ -136,19 +136,23 @@ def load_pool(root: Path, start: int = 0) -> list[DevImage]:
     pools share one feature cache."""
     manifest = root / "manifest.csv"
     if not manifest.is_file():
-        raise DataError(f"{manifest}: the pool manifest is missing; build it with scripts/build_pool.py")
+        raise DataError(
+            f"{manifest}: the pool manifest is missing; build it with scripts/build_pool.py"
+        )
     out: list[DevImage] = []
     with manifest.open(newline="", encoding="utf-8") as fh:
         for i, row in enumerate(csv.DictReader(fh)):
             fake = row["label"] == "fake"
-            family = row["family"]
+            family = POOL_FAMILY_ALIASES.get(row["family"], row["family"])
             out.append(
                 DevImage(
                     index=start + i,
                     path=root / row["file"],
                     label=int(fake),
                     generator=row["generator"] if fake else row["source"],
-                    group=POOL_FAMILY_ALIASES.get(family, family) if fake else f"pool:{row['source']}",
+                    group=POOL_FAMILY_ALIASES.get(family, family)
+                    if fake
+                    else f"pool:{row['source']}",
                     holdout=_holdout(row["file"]),
                 )
             )

@@ -9,6 +9,7 @@ tiles (what the run-time model does) equals the probe applied to the tile-mean f
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,12 @@ from synthcheck.pixel.devpool import VIEWS, DevImage
 from synthcheck.pixel.heads import HeadSpec, LinearProbe, PlattCalibrator, StackedFusion
 
 __all__ = [
+    "MAX_FAKE_CALLED_REAL",
+    "MAX_REAL_CALLED_AI",
     "FeatureBlock",
     "HeadSpec",
+    "decision_scaling",
+    "group_folds",
     "head_blocks",
     "load_feature_blocks",
     "logo_evaluate",
@@ -32,6 +37,8 @@ __all__ = [
     "tpr_at_fpr",
     "train_default_model",
 ]
+
+log = logging.getLogger(__name__)
 
 TRAIN_VIEWS = (VIEWS.index("clean"), VIEWS.index("aug1"), VIEWS.index("aug2"))
 
@@ -137,16 +144,78 @@ def tpr_at_fpr(y: NDArray[Any], s: NDArray[Any], fpr: float = 0.05) -> float:
     return float(np.mean(np.asarray(s)[np.asarray(y) == 1] > thr))
 
 
-def _weights(images: list[DevImage], idx: NDArray[np.intp]) -> NDArray[np.float64]:
-    """Sample weights: each generator family / real group weighs like sqrt(its size), so the big
-    SD 1.5 and pet-photo sets do not drown the small families."""
-    groups = np.array([images[i].group for i in idx])
-    w = np.ones(len(idx))
+#: The verdict thresholds (p_ai 0.7 "ai", 0.3 "real", :mod:`synthcheck.fusion.rules`) are fixed;
+#: a profile's fused score is scaled so that they fall where these rates hold on out-of-fold
+#: scores of sources the model did not see: at most this share of real photos reads "ai" ...
+MAX_REAL_CALLED_AI = 0.05
+#: ... and at most this share of generated images reads "real" (the rest of the band: "unsure").
+MAX_FAKE_CALLED_REAL = 0.10
+_LOGIT_AI = float(np.log(0.7 / 0.3))
+#: The steepest scaling allowed: p_ai from 0.3 to 0.7 over no less than 0.21 logit units.
+_MAX_SLOPE = 8.0
+
+
+def _group_weights(groups: NDArray[Any]) -> NDArray[np.float64]:
+    """Each group weighs like sqrt(its size): big sources count more, but do not drown the rest."""
+    w = np.ones(len(groups))
     for g in np.unique(groups):
         m = groups == g
         w[m] = 1.0 / np.sqrt(m.sum())
     out: NDArray[np.float64] = w / w.mean()
     return out
+
+
+def _weighted_quantile(x: NDArray[Any], w: NDArray[Any], q: float) -> float:
+    order = np.argsort(x)
+    cum = np.cumsum(w[order]) / w.sum()
+    return float(x[order][min(int(np.searchsorted(cum, q)), len(x) - 1)])
+
+
+def decision_scaling(
+    z: NDArray[Any],
+    y: NDArray[Any],
+    groups: NDArray[Any],
+    *,
+    max_real_called_ai: float = MAX_REAL_CALLED_AI,
+    max_fake_called_real: float = MAX_FAKE_CALLED_REAL,
+) -> tuple[float, float]:
+    """``(a, b)`` such that ``sigmoid(a * z + b)`` crosses 0.7 where ``max_real_called_ai`` of the
+    real scores (each source weighted like sqrt(its size)) lie above, and 0.3 where
+    ``max_fake_called_real`` of the generated scores lie below.
+
+    ``z`` must be out-of-fold scores with folds grouped by source, so that the rates are those of
+    sources the model never saw. When the two points cross (the scores separate better than the
+    rates ask), the "ai" point is the higher of the two and the "real" point the lower: fewer
+    real photos read "ai", more of them read "real". The slope is capped at ``_MAX_SLOPE``."""
+    z, y, groups = np.asarray(z, np.float64), np.asarray(y), np.asarray(groups)
+    real, fake = y == 0, y == 1
+    z_ai = _weighted_quantile(z[real], _group_weights(groups[real]), 1.0 - max_real_called_ai)
+    z_real = _weighted_quantile(z[fake], _group_weights(groups[fake]), max_fake_called_real)
+    hi, lo = max(z_ai, z_real), min(z_ai, z_real)
+    a = min(2.0 * _LOGIT_AI / max(hi - lo, 1e-12), _MAX_SLOPE)
+    return a, _LOGIT_AI - a * hi
+
+
+def group_folds(groups: NDArray[Any], y: NDArray[Any], n_folds: int) -> NDArray[np.intp]:
+    """Fold of each row: every group (a generator family or a real source) lies in one fold, and
+    the groups of each class are dealt largest first to the fold with the fewest rows of that
+    class, so each fold holds unseen families *and* unseen real sources in similar numbers."""
+    groups, y = np.asarray(groups), np.asarray(y)
+    fold_of: dict[str, int] = {}
+    for label in (1, 0):
+        names, counts = np.unique(groups[y == label], return_counts=True)
+        loads = np.zeros(n_folds, np.int64)
+        for name, count in sorted(zip(names, counts, strict=True), key=lambda t: (-t[1], t[0])):
+            f = int(np.argmin(loads))
+            fold_of[str(name)] = f
+            loads[f] += int(count)
+    return np.array([fold_of[str(g)] for g in groups], dtype=np.intp)
+
+
+def _weights(images: list[DevImage], idx: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Sample weights: each generator family / real group weighs like sqrt(its size), so the big
+    SD 1.5 and pet-photo sets do not drown the small families."""
+    return _group_weights(np.array([images[i].group for i in idx]))
 
 
 def _rows(
@@ -177,15 +246,12 @@ def oof_logits(
     specs: Sequence[HeadSpec],
     idx: NDArray[np.intp],
     n_folds: int = 4,
-    seed: int = 0,
     views: Sequence[int] = TRAIN_VIEWS,
 ) -> NDArray[np.float64]:
     """Out-of-fold logits (len(idx) x len(views) x heads), folds grouped by family/source."""
-    groups = np.array([images[i].group for i in idx])
-    uniq = np.unique(groups)
-    rng = np.random.default_rng(seed)
-    fold_of_group = {g: f % n_folds for f, g in enumerate(rng.permutation(uniq))}
-    folds = np.array([fold_of_group[g] for g in groups])
+    folds = group_folds(
+        np.array([images[i].group for i in idx]), np.array([images[i].label for i in idx]), n_folds
+    )
     out = np.full((len(idx), len(views), len(specs)), np.nan)
     for f in range(n_folds):
         tr, te = idx[folds != f], folds == f
@@ -223,7 +289,6 @@ def logo_evaluate(
     blocks: dict[str, FeatureBlock],
     specs: Sequence[HeadSpec],
     conditions: Sequence[str] = ("clean", "jpeg60", "half"),
-    seed: int = 0,
     train_views: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Leave-one-generator-family-out: per family, train on the other families and on the real
@@ -248,7 +313,7 @@ def logo_evaluate(
         probes = [fit_probe(images, blocks[s.name], train, s.C, views) for s in specs]
         fusion = None
         if len(specs) > 1:
-            oof = oof_logits(images, blocks, specs, train, seed=seed, views=views)
+            oof = oof_logits(images, blocks, specs, train, views=views)
             fusion, _ = _fit_fusion(images, oof, train, specs)
         row: dict[str, Any] = {
             "family": fam,
@@ -275,6 +340,29 @@ def logo_evaluate(
     return rows
 
 
+def _scale_to_decisions(
+    fusion: StackedFusion, clean_oof: NDArray[np.float64], y: NDArray[Any], groups: NDArray[Any]
+) -> dict[str, Any]:
+    """Fold :func:`decision_scaling` of the fusion's out-of-fold clean-view scores into the fusion
+    (``a * (w . z + c) + b``; ``a > 0`` keeps the weights non-negative) and describe it."""
+    z = fusion.decision_function(clean_oof)
+    a, b = decision_scaling(z, y, groups)
+    fusion.coef_ = fusion.coef_ * a
+    fusion.intercept_ = fusion.intercept_ * a + b
+    p = 1.0 / (1.0 + np.exp(-(a * z + b)))
+    real, fake = y == 0, y == 1
+    return {
+        "scale": a,
+        "shift": b,
+        "max_real_called_ai": MAX_REAL_CALLED_AI,
+        "max_fake_called_real": MAX_FAKE_CALLED_REAL,
+        "oof_real_called_ai": round(float(np.mean(p[real] >= 0.7)), 4),
+        "oof_real_unsure": round(float(np.mean((p[real] > 0.3) & (p[real] < 0.7))), 4),
+        "oof_fake_called_ai": round(float(np.mean(p[fake] >= 0.7)), 4),
+        "oof_fake_called_real": round(float(np.mean(p[fake] <= 0.3)), 4),
+    }
+
+
 def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed: int) -> None:
     """Fit the default heads on the whole dev pool and write them to ``out``.
 
@@ -294,6 +382,7 @@ def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed:
     blocks = head_blocks(raw, HEAD_SPECS)
     out.mkdir(parents=True, exist_ok=True)
     labels = np.array([im.label for im in images])
+    groups = np.array([im.group for im in images])
     trainable = ~np.array([im.holdout for im in images])
     manifest: dict[str, Any] = {
         "family": MODEL_FAMILY,
@@ -311,10 +400,11 @@ def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed:
             version=np.array(block.version),
             columns=np.array(block.columns or [spec.block]),
         )
-        oof = oof_logits(images, blocks, [spec], idx, seed=seed)
+        oof = oof_logits(images, blocks, [spec], idx)
         _, (platt,) = _fit_fusion(images, oof, idx, [spec])
         y = np.repeat(labels[idx], len(TRAIN_VIEWS))
-        auc = _auc(y, oof.reshape(-1))
+        seen = ~np.isnan(oof.reshape(-1))
+        auc = _auc(y[seen], oof.reshape(-1)[seen])
         manifest["heads"][spec.name] = {
             "block": spec.block,
             "keys": list(spec.keys),
@@ -325,27 +415,35 @@ def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed:
             "calibration": platt.to_dict(),
             "oof_auc": round(auc, 4),
         }
-        print(f"head {spec.name}: {len(idx)} images, grouped out-of-fold AUC {auc:.4f}")
+        log.info("head %s: %d images, grouped out-of-fold AUC %.4f", spec.name, len(idx), auc)
     for profile, head_names in PROFILE_HEADS.items():
         by_name = {s.name: s for s in available}
         specs = [by_name[n] for n in head_names if n in by_name]
         if len(specs) != len(head_names):
-            print(f"profile {profile}: skipped, features missing for {head_names}")
+            log.warning("profile %s: skipped, features missing for %s", profile, head_names)
             continue
         has = trainable.copy()
         for s in specs:
             has &= ~np.isnan(blocks[s.name].x[:, 0]).any(axis=1)
         idx = np.flatnonzero(has)
-        oof = oof_logits(images, blocks, specs, idx, seed=seed)
+        oof = oof_logits(images, blocks, specs, idx)
         fusion, _ = _fit_fusion(images, oof, idx, specs)
-        fused = fusion.decision_function(oof.reshape(-1, len(specs)))
-        y = np.repeat(labels[idx], len(TRAIN_VIEWS))
+        decision = _scale_to_decisions(fusion, oof[:, 0, :], labels[idx], groups[idx])
+        z = oof.reshape(-1, len(specs))
+        ok = ~np.isnan(z).any(axis=1)
+        y = np.repeat(labels[idx], len(TRAIN_VIEWS))[ok]
+        fused = fusion.decision_function(z[ok])
         manifest["profiles"][profile] = {
             "fusion": fusion.to_dict(),
             "report_only": list(PROFILE_EXTRA_HEADS.get(profile, ())),
             "oof_auc": round(_auc(y, fused), 4),
+            "decision": decision,
         }
-        print(
-            f"profile {profile}: fuses {head_names}, grouped out-of-fold AUC {_auc(y, fused):.4f}"
+        log.info(
+            "profile %s: fuses %s, grouped out-of-fold AUC %.4f, %s",
+            profile,
+            head_names,
+            _auc(y, fused),
+            decision,
         )
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
