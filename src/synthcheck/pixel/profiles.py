@@ -19,10 +19,9 @@ tiles (the model's ``heatmap_tiles`` budget, 1 to ``HEATMAP_TILES_LIMIT``) of th
 with the smallest tiles (``clip-probe`` for ``thorough``, artifacts for ``fast``); the verdict
 always comes from the budgets above.
 
-Choices were made by leave-one-generator-out on the dev pool (``benchmarks/bench_logo.py``),
-mean AUC clean / JPEG q60 / 0.5x. The shipped ``thorough`` fusion scores 0.984 / 0.980 / 0.974.
-Its heads alone score 0.926 / 0.918 / 0.960 (``clip-probe``) and 0.984 / 0.980 / 0.974
-(``clip-global``). Lite0 probe 0.793 (1 tile), artifacts 0.784, Lite0 + artifacts fused 0.828.
+Every choice here (heads, feature keys, tile budgets, what is fused) was measured; the figures
+live in the model card (``models/default/MODEL_CARD.md``, sections "Heads" and "Unseen sources"),
+not here, so that they cannot go stale in two places.
 """
 
 from __future__ import annotations
@@ -54,9 +53,8 @@ GLOBAL_SUFFIX = "-global"
 
 #: Every head the training script knows; a head is trained when its features are cached.
 HEAD_SPECS: tuple[HeadSpec, ...] = (
-    # Of the artifact feature groups, the SPAM co-occurrences alone generalise best in
-    # leave-one-generator-out (mean AUC 0.784 / 0.731 / 0.818 clean / JPEG q60 / 0.5x, against
-    # 0.759 / 0.693 / 0.806 for all features; spectral 0.663, residual 0.653, chroma 0.633).
+    # Of the artifact feature groups, the SPAM co-occurrences alone generalised best across
+    # generators (model card, "Heads").
     HeadSpec(
         "artifacts",
         block="artifacts",
@@ -64,10 +62,8 @@ HEAD_SPECS: tuple[HeadSpec, ...] = (
         keys=tuple(n for n in artifact_feature_names() if n.startswith("spam_")),
     ),
     # The CLIP heads read the CLS token after layer 8 of 12, and the backbone graph is pruned to
-    # the features the heads read, so it runs 8 layers. With the projected embedding added (all
-    # 12 layers, 1.4x the time) leave-one-generator-out gave mean AUC 0.987 / 0.984 / 0.979 and
-    # TPR at 5% FPR 0.938 / 0.931 / 0.888 (clean / JPEG q60 / 0.5x), against 0.985 / 0.980 /
-    # 0.974 and 0.923 / 0.924 / 0.860 for cls_l8 alone; cls_l9 or patch_mean_l6 alone did worse.
+    # the features the heads read, so it runs 8 layers; later layers or the projected embedding
+    # cost up to 1.4x the time for a small gain (model card, "Heads").
     HeadSpec("clip-probe", block="clip-vit-b16", C=0.0003, keys=("cls_l8",)),
     HeadSpec("clip-global", block="clip-vit-b16" + GLOBAL_SUFFIX, C=0.0003, keys=("cls_l8",)),
     HeadSpec("effnet-probe", block="efficientnet-lite0", C=0.001, keys=("pooled",)),
@@ -79,9 +75,9 @@ PROFILE_HEADS: dict[str, tuple[str, ...]] = {
     "thorough": ("clip-probe", "clip-global"),
 }
 
-#: Heads a profile runs and reports as signals without fusing them into p_ai: in
-#: leave-one-generator-out, fusing the artifact head with the CLIP probe lowered mean AUC
-#: (0.940 vs 0.944) and TPR at 5% FPR (0.786 vs 0.815), so it is shown as evidence only.
+#: Heads a profile runs and reports as signals without fusing them into p_ai: fusing the artifact
+#: head into ``thorough`` lowered its true-positive rate at low false-positive rates (model
+#: card, "Heads"), so it is shown as evidence only.
 PROFILE_EXTRA_HEADS: dict[str, tuple[str, ...]] = {"thorough": ("artifacts",)}
 
 #: The backbone each backbone head runs (its block without the whole-image suffix).
@@ -99,10 +95,8 @@ THOROUGH_ARTIFACT_TILES = 8
 THOROUGH_MAX_TILES = 1
 #: Tiles of the heatmap grid, scored only when a heatmap is asked for (the verdict keeps the
 #: profile's budget, so a result does not depend on whether a heatmap was drawn). 48 covers a
-#: 1.5 MP image completely (1 MP: 35 overlapping tiles). On composites of large camera photos
-#: with a pasted generated image (benchmarks/bench_heatmap.py), 16 tiles reached the pasted
-#: region in 8 of 48 composites and 48 tiles in 25, whose hottest tile was inside it in 21;
-#: 128 tiles (``--heatmap-tiles 128``, about 17 s per image) reached it in 39, hottest in 35.
+#: 1.5 MP image completely (1 MP: 35 overlapping tiles); how often 16, 48 and 128 tiles reach a
+#: pasted generated region is in the model card ("Heatmap").
 HEATMAP_MAX_TILES = 48
 #: The largest heatmap budget accepted: with thorough each tile is one CLIP pass (about 0.1 s on 2
 #: cores), so 1,024 tiles (a 30 MP image covered) already cost minutes per image.
