@@ -122,6 +122,8 @@ def show(
     _check_format(fmt)
     with exit_on_error(), _open(name) as p:
         info = p.summary()
+        models = p.models()
+        current = p.current_model()
     if fmt == "json":
         _emit_json(info)
         return
@@ -131,17 +133,16 @@ def show(
         f"({', '.join(f'{k} {v}' for k, v in info['per_label'].items())}, "
         f"unlabelled {info['unlabelled']}); features {', '.join(info['extractors'])}"
     )
-    cur = info["current_model"]
-    for m in info["models"]:
-        mark = "*" if cur and cur.get("version") == m["version"] else " "
-        chosen = m.get("chosen") or {}
-        score = m.get("cv_score")
+    for m in models:
+        mark = "*" if current is not None and current.version == m.version else " "
+        chosen = m.summary.chosen or {}
+        score = m.summary.cv_score
         out.print(
-            f" {mark} v{m['version']}: CV {'-' if score is None else f'{score:.4f}'}  "
+            f" {mark} v{m.version}: CV {'-' if score is None else f'{score:.4f}'}  "
             f"{'+'.join(chosen.get('feature_set', []))} / {chosen.get('head', '?')}"
         )
-    if cur and cur.get("cv_accuracy_per_class"):
-        acc = ", ".join(f"{k} {v:.3f}" for k, v in cur["cv_accuracy_per_class"].items())
+    if current is not None and current.summary.cv_accuracy_per_class:
+        acc = ", ".join(f"{k} {v:.3f}" for k, v in current.summary.cv_accuracy_per_class.items())
         out.print(f"current model CV accuracy per class: {acc}")
 
 
