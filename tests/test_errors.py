@@ -26,7 +26,7 @@ def test_every_error_derives_from_base_and_is_documented(cls: type[Exception]) -
     assert cls.__name__ in (errors.__doc__ or ""), (
         f"{cls.__name__} missing from the documented tree"
     )
-    assert isinstance(cls.code, str) and cls.code  # type: ignore[attr-defined]
+    assert isinstance(cls.code, str) and cls.code
 
 
 def test_error_codes_are_unique() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 from fastapi.testclient import TestClient
@@ -36,18 +36,21 @@ def client(tmp_path: Path) -> TestClient:
     return TestClient(create_app(settings, detector=Detector()), base_url="http://localhost")
 
 
-def _upload(client: TestClient, name: str, kind: str, seeds: range, label: str | None) -> dict:
+def _upload(
+    client: TestClient, name: str, kind: str, seeds: range, label: str | None
+) -> dict[str, Any]:
     files = [("files", (f"{kind}_{s}.png", _png(kind, s), "image/png")) for s in seeds]
     data = {"label": label} if label else {}
     r = client.post(f"/api/v1/projects/{name}/images", files=files, data=data)
     assert r.status_code == 200, r.text
-    return r.json()
+    report: dict[str, Any] = r.json()
+    return report
 
 
-def _wait(client: TestClient, job_id: str) -> dict:
+def _wait(client: TestClient, job_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
         if job["state"] in ("done", "failed"):
             return job
         time.sleep(0.2)
