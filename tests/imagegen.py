@@ -57,7 +57,8 @@ def noise_pixels(size: Size = (64, 48), channels: int = 3, seed: int = 0) -> NDA
     rng = np.random.default_rng(seed)
     base = gradient_pixels(size, channels).astype(np.int16)
     noise = rng.integers(-24, 25, (h, w, channels), dtype=np.int16)
-    return np.clip(base + noise, 0, 255).astype(np.uint8)
+    out: NDArray[np.uint8] = np.clip(base + noise, 0, 255).astype(np.uint8)
+    return out
 
 
 def gradient_pixels(size: Size = (64, 48), channels: int = 3) -> NDArray[np.uint8]:

@@ -22,7 +22,8 @@ ETH_P_ALL = 0x0003
 
 def _query_name(dns: bytes) -> str:
     """The first question's name of a DNS query (after the 12-byte header), best effort."""
-    labels, pos = [], 12
+    labels: list[str] = []
+    pos = 12
     while pos < len(dns) and dns[pos] and len(labels) < 64:
         size = dns[pos]
         labels.append(dns[pos + 1 : pos + 1 + size].decode("ascii", "replace"))

@@ -474,6 +474,7 @@ def test_original_graph_is_wrong_where_the_integer_kernel_saturates() -> None:
     ONNX Runtime's fused dynamic-quantization kernels, which compounds over 12 layers (measured on
     an Intel Xeon with AVX512-VNNI: cosine 0.987-0.988)."""
     bb = _load("clip-vit-b16")
+    assert isinstance(bb, OnnxBackbone)  # preprocess is the ONNX backbones' input step
     x = bb.preprocess(_crops(224, 3, seed=6))
     original = np.concatenate(
         [

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from synthcheck.evaluation.bias_audit import (
+    BiasAudit,
     ImageFacts,
     audit_bias,
     estimate_jpeg_quality,
@@ -60,7 +61,7 @@ def _facts(
     *,
     fmt: str = "JPEG",
     side: tuple[int, int] = (800, 1200),
-    quality: tuple[float, float] = (88, 95),
+    quality: tuple[int, int] = (88, 95),
     exif: float = 0.5,
     bpp: tuple[float, float] = (0.3, 0.6),
     seed: int = 0,
@@ -83,8 +84,8 @@ def _facts(
     return out
 
 
-def _severity(audit: object, check: str) -> str:
-    return next(f.severity for f in audit.findings if f.check == check)  # type: ignore[attr-defined]
+def _severity(audit: BiasAudit, check: str) -> str:
+    return next(f.severity for f in audit.findings if f.check == check)
 
 
 def test_matched_sets_raise_no_warning() -> None:

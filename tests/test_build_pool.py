@@ -10,13 +10,15 @@ import importlib.util
 import io
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 _PATH = Path(__file__).resolve().parents[1] / "scripts" / "build_pool.py"
 _spec = importlib.util.spec_from_file_location("build_pool", _PATH)
+assert _spec is not None and _spec.loader is not None, _PATH
 bp = importlib.util.module_from_spec(_spec)
 sys.modules["build_pool"] = bp
 _spec.loader.exec_module(bp)
@@ -37,7 +39,7 @@ def _noise(seed: int, w: int = 96, h: int = 64) -> Image.Image:
     return Image.fromarray(a).resize((w, h), Image.Resampling.BILINEAR)
 
 
-def test_parse_reserved_and_case_insensitive_refusal():
+def test_parse_reserved_and_case_insensitive_refusal() -> None:
     res = bp.parse_reserved(RESERVED_MD)
     assert res == {
         "example-lab/sample_workflows",
@@ -59,7 +61,7 @@ def test_parse_reserved_and_case_insensitive_refusal():
         bp.check_not_reserved([*ok, {"repository": "someOne/PHOTO-sample-images"}], res)
 
 
-def test_committed_sources_name_no_reserved_repository():
+def test_committed_sources_name_no_reserved_repository() -> None:
     reserved_md = Path(__file__).resolve().parents[2] / "shared" / "data" / "RESERVED.md"
     if not reserved_md.is_file():
         pytest.skip("needs ../shared/data/RESERVED.md")
@@ -71,7 +73,7 @@ def test_committed_sources_name_no_reserved_repository():
         assert not [r for r in named if bp.is_reserved(r, res)], name
 
 
-def test_resize_rule_never_upscales():
+def test_resize_rule_never_upscales() -> None:
     assert bp.target_size(640, 480) == (640, 480)
     assert bp.target_size(2048, 1000) == (2048, 1000)
     assert bp.target_size(4096, 3072) == (2048, 1536)
@@ -83,13 +85,13 @@ def test_resize_rule_never_upscales():
     assert img.size == (300, 200) and facts["resized"] == 0
 
 
-def _png(img: Image.Image, **kw) -> bytes:
+def _png(img: Image.Image, **kw: Any) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG", **kw)
     return buf.getvalue()
 
 
-def test_exif_orientation_and_metadata_stripped():
+def test_exif_orientation_and_metadata_stripped() -> None:
     img = _noise(2, 120, 80)
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 CW on display
@@ -103,7 +105,7 @@ def test_exif_orientation_and_metadata_stripped():
     assert not back.getexif() and "icc_profile" not in back.info and "exif" not in back.info
 
 
-def test_dhash_dedup_near_duplicates_per_label():
+def test_dhash_dedup_near_duplicates_per_label() -> None:
     a = _noise(3)
     a_jpeg = Image.open(io.BytesIO(_jpeg(a, 70)))
     b = _noise(4)
@@ -127,7 +129,7 @@ def _jpeg(img: Image.Image, q: int) -> bytes:
     return buf.getvalue()
 
 
-def test_match_paths_and_spread_deterministic():
+def test_match_paths_and_spread_deterministic() -> None:
     paths = ["a/1.png", "a/2.JPG", "a/x.txt", "b/3.webp", "a/sub/4.png"]
     assert bp.match_paths(paths, "a/*") == ["a/1.png", "a/2.JPG", "a/sub/4.png"]
     assert bp.match_paths(paths, "a/*;b/*", exclude="a/sub/*") == ["a/1.png", "a/2.JPG", "b/3.webp"]
@@ -135,7 +137,7 @@ def test_match_paths_and_spread_deterministic():
     assert bp.spread(list(range(3)), 0) == [0, 1, 2]
 
 
-def test_alpha_flattened_and_16bit():
+def test_alpha_flattened_and_16bit() -> None:
     rgba = Image.new("RGBA", (200, 150), (0, 0, 0, 0))
     out, _ = bp.process_bytes(_png(rgba), 2048)
     assert out.mode == "RGB" and out.getpixel((0, 0)) == (255, 255, 255)
@@ -144,12 +146,12 @@ def test_alpha_flattened_and_16bit():
     assert out.mode == "RGB" and out.size == (200, 150)
 
 
-def test_grey_std_flags_blank_images():
+def test_grey_std_flags_blank_images() -> None:
     assert bp.grey_std(Image.new("RGB", (300, 200), (128, 128, 128))) < 1
     assert bp.grey_std(_noise(5, 300, 200)) > 10
 
 
-def test_camera_of_reads_make_and_model():
+def test_camera_of_reads_make_and_model() -> None:
     exif = Image.Exif()
     exif[0x010F] = "TestMake"
     exif[0x0110] = "Model 1"
@@ -159,7 +161,7 @@ def test_camera_of_reads_make_and_model():
     assert bp.camera_of(_png(_noise(6))) == ""
 
 
-def test_icc_converted_png_is_metadata_free_and_deterministic():
+def test_icc_converted_png_is_metadata_free_and_deterministic() -> None:
     from PIL import ImageCms
 
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -172,9 +174,7 @@ def test_icc_converted_png_is_metadata_free_and_deterministic():
     assert bp.has_png_metadata(_png(_noise(7), pnginfo=_text_chunk()))
 
 
-def _text_chunk():
-    from PIL import PngImagePlugin
-
+def _text_chunk() -> PngImagePlugin.PngInfo:
     info = PngImagePlugin.PngInfo()
     info.add_text("parameters", "a prompt")
     return info

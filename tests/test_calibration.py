@@ -87,7 +87,8 @@ def test_unsure_band_and_recall_with_ai_scores() -> None:
     assert fit.ai_called_real / 500 <= 0.05
     assert fit.ai_called_real == int(np.count_nonzero(ai <= t.real_threshold))
     assert fit.tpr == pytest.approx(np.mean(ai >= t.ai_threshold))
-    assert fit.tpr_ci is not None and fit.tpr_ci[0] <= fit.tpr <= fit.tpr_ci[1]
+    assert fit.tpr is not None and fit.tpr_ci is not None
+    assert fit.tpr_ci[0] <= fit.tpr <= fit.tpr_ci[1]
 
 
 def test_real_threshold_keeps_the_stated_share_of_reals_real() -> None:

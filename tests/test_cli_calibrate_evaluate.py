@@ -405,9 +405,9 @@ def test_calibration_records_the_profile_that_loaded() -> None:
     from synthcheck.evaluation.models import concrete_spec
 
     fast = SimpleNamespace(name="m/fast", profile=SimpleNamespace(name="fast"))
-    assert concrete_spec("auto", fast) == "fast"  # type: ignore[arg-type]
-    assert concrete_spec("default", fast) == "fast"  # type: ignore[arg-type]
-    assert concrete_spec("thorough", fast) == "thorough"  # type: ignore[arg-type]
+    assert concrete_spec("auto", fast) == "fast"
+    assert concrete_spec("default", fast) == "fast"
+    assert concrete_spec("thorough", fast) == "thorough"
     assert concrete_spec("auto", SmoothnessModel()) == "auto"
     assert concrete_spec("project:cats", SmoothnessModel()) == "project:cats"
 

@@ -244,7 +244,7 @@ def test_timeout_reports_the_file_and_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_corpus(tmp_path, malformed=False)
-    real_load = executor_module.load_image
+    from synthcheck.intake.decode import load_image as real_load  # what the executor calls
 
     def slow_for_gen(path: str, **kw: Any) -> Any:
         if path.endswith("gen.png"):

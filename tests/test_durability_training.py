@@ -13,7 +13,7 @@ from test_project_support import make_dataset
 SCRIPT = textwrap.dedent(
     """
     import sys, time
-    import synthcheck.training.project as project_module
+    import synthcheck.training.project_train as project_module
     from synthcheck.training import Project
 
     real_sweep = project_module.run_sweep

@@ -18,7 +18,7 @@ from PIL import Image
 from e2e_support import assert_only_local_requests, browser_page, running_server
 from imagegen import make_jpeg
 from synthcheck.engine.detector import Detector
-from synthcheck.results import SignalResult
+from synthcheck.results import SignalResult, SignalVerdict
 from synthcheck.service.app import create_app
 
 pytestmark = pytest.mark.slow
@@ -47,7 +47,7 @@ class StubPixels:
             p = 0.1
         else:
             p = 0.9
-        verdict = "ai" if p > 0.5 else "real"
+        verdict: SignalVerdict = "ai" if p > 0.5 else "real"
         pix = SignalResult("pix", "pixel", verdict, p, f"pixels score {p}")
         grid = np.full((2, 3), 0.5) if heatmap else None
         return SimpleNamespace(p_ai=p, signals=[pix], heatmap=grid)

@@ -26,7 +26,7 @@ def test_every_error_derives_from_base_and_is_documented(cls: type[Exception]) -
     assert cls.__name__ in (errors.__doc__ or ""), (
         f"{cls.__name__} missing from the documented tree"
     )
-    assert isinstance(cls.code, str) and cls.code  # type: ignore[attr-defined]
+    assert isinstance(cls.code, str) and cls.code
 
 
 def test_error_codes_are_unique() -> None:
@@ -68,13 +68,15 @@ def test_the_cli_error_boundary_exits_with_the_class_code(
     import typer
 
     from synthcheck.cli._common import exit_on_error
+    from synthcheck.errors import DataError, ProjectNotFoundError
 
-    for exc, code, expected in [
-        (ConfigError("bad --fpr"), None, 2),
-        (SynthcheckError("scoring failed"), None, 1),
-        (SynthcheckError("no project"), 2, 2),
+    for exc, expected in [
+        (ConfigError("bad --fpr"), 2),
+        (SynthcheckError("scoring failed"), 1),
+        (DataError("no images"), 1),
+        (ProjectNotFoundError("no project named 'x' (usage: ...)"), 1),
     ]:
-        with pytest.raises(typer.Exit) as caught, exit_on_error(code=code):
+        with pytest.raises(typer.Exit) as caught, exit_on_error():
             raise exc
         assert caught.value.exit_code == expected
         assert f"error: {exc}" in capsys.readouterr().err

@@ -38,26 +38,26 @@ def test_estimator_contract(
     assert est.get_params()["folds"] == kwargs["folds"]
     assert not [k for k in vars(est) if k.endswith("_") and not k.startswith("_")]
     with pytest.raises(NotFittedError):
-        est.predict(paths[:1])  # type: ignore[attr-defined]
+        est.predict(paths[:1])
     # clone gives an unfitted copy with equal parameters; set_params round-trips.
     twin = clone(est)
     assert twin.get_params() == est.get_params()
     twin.set_params(seed=3)
     assert twin.get_params()["seed"] == 3 and est.get_params()["seed"] == 0
 
-    fitted = est.fit(paths, labels)  # type: ignore[attr-defined]
+    fitted = est.fit(paths, labels)
     assert fitted is est
     learned = [k for k in vars(est) if k.endswith("_") and not k.startswith("_")]
     assert {"classes_", "model_", "cv_report_"} <= set(learned)
-    assert list(est.classes_) == sorted(set(labels))  # type: ignore[attr-defined]
-    proba = est.predict_proba(paths)  # type: ignore[attr-defined]
+    assert list(est.classes_) == sorted(set(labels))
+    proba = est.predict_proba(paths)
     assert proba.shape == (len(paths), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
-    pred = est.predict(paths)  # type: ignore[attr-defined]
+    pred = est.predict(paths)
     assert (pred == np.asarray(labels, dtype=object)).mean() >= 0.9
     # A clone of a fitted estimator is unfitted.
     with pytest.raises(NotFittedError):
-        clone(est).predict(paths[:1])  # type: ignore[attr-defined]
+        clone(est).predict(paths[:1])
 
 
 @pytest.mark.parametrize(

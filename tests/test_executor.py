@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ def test_process_pool_pulls_batches_lazily(tmp_path: Path) -> None:
     pool = ProcessExecutor(CONFIG, 1, max_in_flight=2)
     try:
         stream = pool.map_unordered(batches())
+        assert isinstance(stream, Generator)  # closing it stops the feeding
         next(stream)
         assert pulled <= 3  # in flight + the one being read, never the whole listing
         stream.close()

@@ -7,11 +7,18 @@ import subprocess
 import sys
 import time
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
+
+if TYPE_CHECKING:  # the module imports no synthcheck code at load time
+    from numpy.typing import NDArray
+
+    from synthcheck.intake.image import LoadedImage
+    from synthcheck.results import SignalResult
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -195,18 +202,25 @@ def test_progress_off_a_terminal_prints_lines_with_an_estimate() -> None:
 # ------------------------------------------ 5, 9: where the pixel model is weak, say so
 
 
+@dataclass
+class _Prediction:
+    """What a test pixel model returns (the engine's ``PixelPrediction``)."""
+
+    p_ai: float
+    signals: list[SignalResult]
+    heatmap: NDArray[np.float64] | None = None
+
+
 class _ConfidentModel:
     """Test double: a pixel model that is sure every image is generated."""
 
     name = "confident"
 
-    def predict(self, image: object, *, heatmap: bool = False) -> object:
-        from types import SimpleNamespace
-
+    def predict(self, image: LoadedImage, *, heatmap: bool = False) -> _Prediction:
         from synthcheck.results import SignalResult
 
         signal = SignalResult("pix", "pixel", "ai", 0.96, "pixels look generated")
-        return SimpleNamespace(p_ai=0.96, signals=[signal])
+        return _Prediction(p_ai=0.96, signals=[signal])
 
 
 def _photo_like(size: tuple[int, int] = (300, 400)) -> np.ndarray:
@@ -293,8 +307,6 @@ def test_heatmap_png_carries_a_legend_and_says_when_it_is_mute() -> None:
 
 
 def test_a_uniform_heatmap_is_noted_on_the_result(tmp_path: Path) -> None:
-    from types import SimpleNamespace
-
     from PIL import Image
 
     from synthcheck.engine.detector import Detector
@@ -303,9 +315,9 @@ def test_a_uniform_heatmap_is_noted_on_the_result(tmp_path: Path) -> None:
     class Uniform:
         name = "uniform"
 
-        def predict(self, image: object, *, heatmap: bool = False) -> object:
+        def predict(self, image: LoadedImage, *, heatmap: bool = False) -> _Prediction:
             pix = SignalResult("pix", "pixel", "none", 0.5, "pixels are inconclusive")
-            return SimpleNamespace(p_ai=0.5, signals=[pix], heatmap=np.full((2, 3), 0.5))
+            return _Prediction(p_ai=0.5, signals=[pix], heatmap=np.full((2, 3), 0.5))
 
     path = tmp_path / "photo.png"
     Image.fromarray(_photo_like()).save(path)
@@ -383,7 +395,6 @@ def test_unreadable_sub_folder_is_named(tmp_path: Path, monkeypatch: pytest.Monk
     from typer.testing import CliRunner
 
     from synthcheck.cli.main import app
-    from synthcheck.engine import walk
 
     root = tmp_path / "photos"
     locked = root / "locked-album"
@@ -397,7 +408,7 @@ def test_unreadable_sub_folder_is_named(tmp_path: Path, monkeypatch: pytest.Monk
             raise PermissionError(13, "Permission denied", str(locked))
         return real_scandir(path)
 
-    monkeypatch.setattr(walk.os, "scandir", scandir)
+    monkeypatch.setattr(os, "scandir", scandir)  # the os module engine.walk lists folders with
     args = ["scan", str(root), "--profile", "provenance", "--workers", "1", "--format", "jsonl"]
     result = CliRunner().invoke(app, args)
     assert "skipped 1: unreadable folder: Permission denied" in result.output
@@ -428,7 +439,7 @@ def test_ctrl_c_ends_busy_workers_within_a_second(tmp_path: Path) -> None:
                 pass
         pool = executor._pool
         assert pool is not None
-        processes = list(pool._processes.values())  # type: ignore[attr-defined]
+        processes = list(pool._processes.values())
         assert processes and all(p.is_alive() for p in processes)
         start = time.monotonic()
         executor.terminate()

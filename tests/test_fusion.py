@@ -4,17 +4,17 @@ import pytest
 
 from synthcheck.errors import ConfigError
 from synthcheck.fusion import Thresholds, fuse
-from synthcheck.results import SignalResult
+from synthcheck.results import SignalResult, SignalVerdict
 
 
-def _sig(verdict: str, decisive: bool = False, score: float = 0.5) -> SignalResult:
+def _sig(verdict: SignalVerdict, decisive: bool = False, score: float = 0.5) -> SignalResult:
     return SignalResult(
         name="x",
         kind="provenance",
         verdict=verdict,
         score=score,
         summary="",
-        decisive=decisive,  # type: ignore[arg-type]
+        decisive=decisive,
     )
 
 

@@ -330,7 +330,7 @@ def test_exif_truncated_inside_a_webp(tmp_path: Path) -> None:
 )
 def test_corrupt_xmp_is_kept_as_text(tmp_path: Path, xmp: str) -> None:
     for maker, name in ((make_jpeg, "a.jpg"), (make_png, "a.png")):
-        path = with_xmp(maker(tmp_path / name), xmp)  # type: ignore[operator]
+        path = with_xmp(maker(tmp_path / name), xmp)
         image = _decodes_with_metadata_damage(path.read_bytes(), name)
         assert image.metadata.xmp is not None
 

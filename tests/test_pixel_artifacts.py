@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from synthcheck.pixel.artifacts import (
     ARTIFACT_CHUNK,
@@ -15,12 +16,13 @@ from synthcheck.pixel.artifacts import (
 from synthcheck.pixel.augment import encode_decode, launder, launder_hard, resize
 
 
-def _photo_like(h: int, w: int, seed: int = 0) -> np.ndarray:
+def _photo_like(h: int, w: int, seed: int = 0) -> NDArray[np.uint8]:
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:h, 0:w]
     base = 128 + 60 * np.sin(xx / 17.0) * np.cos(yy / 23.0)
     img = base[..., None] + rng.normal(0, 6, (h, w, 3))
-    return np.clip(img, 0, 255).astype(np.uint8)
+    out: NDArray[np.uint8] = np.clip(img, 0, 255).astype(np.uint8)
+    return out
 
 
 def test_deterministic() -> None:

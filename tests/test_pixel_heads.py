@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -43,7 +44,7 @@ def test_probe_follows_the_estimator_contract(tmp_path: Path) -> None:
     ],
 )
 def test_probe_rejects_bad_input_precisely(
-    kwargs: dict[str, float], x: np.ndarray, y: np.ndarray, match: str
+    kwargs: dict[str, Any], x: np.ndarray, y: np.ndarray, match: str
 ) -> None:
     with pytest.raises(ConfigError, match=match):
         LinearProbe(**kwargs).fit(x, y)

@@ -69,7 +69,7 @@ def test_bad_parameters_are_named() -> None:
     with pytest.raises(ConfigError, match="overlap"):
         plan_tiles(500, 500, tile=224, overlap=0.0)
     with pytest.raises(ConfigError, match="uint8"):
-        extract_tiles(np.zeros((300, 300), np.float32), tile=224)  # type: ignore[arg-type]
+        extract_tiles(np.zeros((300, 300), np.float32), tile=224)
 
 
 @pytest.mark.parametrize(("h", "w"), [(1, 1), (3, 50_000), (8, 8), (100, 2)])
@@ -99,7 +99,8 @@ def _smooth_photo(h: int, w: int, seed: int) -> NDArray[np.uint8]:
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     base = 128 + 60 * np.sin(xx / (w / 5.0) + seed) * np.cos(yy / (h / 3.0))
     img = base[..., None] + rng.normal(0, 12, (h, w, 3)) + np.array([20.0, -10.0, 0.0])
-    return np.clip(img, 0, 255).astype(np.uint8)
+    out: NDArray[np.uint8] = np.clip(img, 0, 255).astype(np.uint8)
+    return out
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from typer.testing import CliRunner
 
 from synthcheck.cli.main import app
+from synthcheck.errors import (
+    ConfigError,
+    DataError,
+    ProjectError,
+    ProjectNotFoundError,
+    SynthcheckError,
+)
 from test_project_support import make_dataset, make_images
 
 runner = CliRunner()
@@ -65,7 +73,7 @@ def test_full_flow(env: Path, tmp_path: Path) -> None:
     code, out = run("project", "label", "demo", str(env / "ai" / "ai_000.png"), "real")
     assert code == 0
     code, out = run("project", "label", "demo", str(env / "ai" / "ai_000.png"), "cat")
-    assert code == 2 and "not a label" in out
+    assert code == 1 and "not a label" in out  # a ProjectError: exit 1, as in every command
     code, out = run("project", "remove", "demo", str(env / "ai" / "ai_001.png"))
     assert code == 0
 
@@ -83,20 +91,72 @@ def test_full_flow(env: Path, tmp_path: Path) -> None:
 
 
 def test_errors_are_clear(env: Path) -> None:
+    # Exit statuses come from the error classes, as for every other command: 2 for a usage error
+    # (ConfigError: fix the command line), 1 for anything else (a data or project error).
     code, out = run("project", "train", "nope")
-    assert code == 2 and "no project named 'nope'" in out
+    assert code == 1 and "no project named 'nope'" in out
     run("project", "create", "p", "--features", "artifacts")
     code, out = run("project", "import", "p", str(env / "missing"), "--label", "ai")
-    assert code == 2 and "folder not found" in out
+    assert code == 1 and "folder not found" in out
     code, out = run("project", "import", "p", str(env / "ai"), "--label", "dog")
-    assert code == 2 and "not a label" in out
+    assert code == 1 and "not a label" in out
     run("project", "import", "p", str(env / "ai"), "--label", "ai")
     code, out = run("project", "train", "p")
-    assert code == 2 and "at least two labels" in out
+    assert code == 1 and "at least two labels" in out
     code, out = run("project", "train", "p", "--features", "no-such-backbone")
     assert code == 2 and "unknown feature extractor" in out
+    code, out = run("project", "train", "p", "--init", "bogus")
+    assert code == 2 and "unknown init" in out
     code, out = run("project", "create", "q", "--features", "no-such-backbone")
     assert code == 2 and "unknown feature extractor" in out
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (ConfigError("a bad option value"), 2),
+        (DataError("a data set unfit for training"), 1),
+        (ProjectError("a project error"), 1),
+        # The status comes from the class, never from the message's words.
+        (ProjectNotFoundError("usage: a message that reads like a usage error"), 1),
+        (DataError("unknown option, no such project"), 1),
+    ],
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("show", "p"),
+        ("train", "p"),
+        ("review", "p"),
+        ("label", "p", "abcdef", "ai"),
+        ("remove", "p", "abcdef"),
+        ("export", "p", "out.zip"),
+        ("import-model", "p", "in.zip"),
+        ("predict", "p", "x.png"),
+        ("list",),
+        ("delete", "p", "--yes"),
+        ("create", "p"),
+    ],
+)
+def test_every_project_command_exits_with_the_error_class_code(
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+    error: SynthcheckError,
+    expected: int,
+) -> None:
+    import synthcheck.training as training
+
+    def boom(*args: object, **kwargs: object) -> NoReturn:
+        raise error
+
+    monkeypatch.setattr(training.Project, "open", boom)
+    monkeypatch.setattr(training.Project, "create", boom)
+    monkeypatch.setattr(training, "list_projects", boom)
+    monkeypatch.setattr(training, "delete_project", boom)
+    code, out = run("project", *command)
+    assert code == expected, out
+    assert f"error: {error}" in " ".join(out.split())
 
 
 def test_import_unlabelled_and_list_file(env: Path, tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ def test_every_public_name_resolves() -> None:
 
 def test_unknown_attribute_raises_attribute_error() -> None:
     try:
-        synthcheck.no_such_thing  # type: ignore[attr-defined]  # noqa: B018
+        synthcheck.no_such_thing  # noqa: B018
     except AttributeError as exc:
         assert "no_such_thing" in str(exc)
     else:

@@ -5,12 +5,20 @@ from __future__ import annotations
 import io
 import time
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
 from synthcheck.engine.detector import Detector
+from synthcheck.errors import (
+    ConfigError,
+    DataError,
+    ProjectError,
+    ProjectNotFoundError,
+    SynthcheckError,
+)
 from synthcheck.service.app import create_app
 from synthcheck.service.settings import ServiceSettings
 from test_project_support import image_pixels
@@ -28,18 +36,21 @@ def client(tmp_path: Path) -> TestClient:
     return TestClient(create_app(settings, detector=Detector()), base_url="http://localhost")
 
 
-def _upload(client: TestClient, name: str, kind: str, seeds: range, label: str | None) -> dict:
+def _upload(
+    client: TestClient, name: str, kind: str, seeds: range, label: str | None
+) -> dict[str, Any]:
     files = [("files", (f"{kind}_{s}.png", _png(kind, s), "image/png")) for s in seeds]
     data = {"label": label} if label else {}
     r = client.post(f"/api/v1/projects/{name}/images", files=files, data=data)
     assert r.status_code == 200, r.text
-    return r.json()
+    report: dict[str, Any] = r.json()
+    return report
 
 
-def _wait(client: TestClient, job_id: str) -> dict:
+def _wait(client: TestClient, job_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        job: dict[str, Any] = client.get(f"/api/v1/jobs/{job_id}").json()
         if job["state"] in ("done", "failed"):
             return job
         time.sleep(0.2)
@@ -132,6 +143,42 @@ def test_status_follows_the_error_type_not_its_words(client: TestClient) -> None
     assert missing.status_code == 404, missing.text
     thumb = client.get(f"/api/v1/projects/{name}/images/{'ab' * 32}/thumbnail")
     assert thumb.status_code == 404, thumb.text
+
+
+class _ConflictError(ProjectError):
+    """An error class the service has never heard of: its status is read off the class."""
+
+    code = "conflict"
+    http_status = 409
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (ProjectNotFoundError("a message without the usual words"), 404),
+        (DataError("no project named 'x': not found"), 400),
+        (ConfigError("unknown sort"), 400),
+        (_ConflictError("busy"), 409),
+    ],
+)
+def test_project_routes_answer_with_the_error_class_status(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, error: SynthcheckError, status: int
+) -> None:
+    import synthcheck.training as training
+
+    def boom(*args: object, **kwargs: object) -> NoReturn:
+        raise error
+
+    monkeypatch.setattr(training.Project, "open", boom)
+    monkeypatch.setattr(training, "list_projects", boom)
+    for r in (
+        client.get("/api/v1/projects"),
+        client.get("/api/v1/projects/p"),
+        client.get("/api/v1/projects/p/review"),
+        client.put(f"/api/v1/projects/p/images/{'ab' * 32}/label", json={"label": "ai"}),
+    ):
+        assert r.status_code == status, r.text
+        assert r.json() == {"detail": str(error), "type": error.code}
 
 
 def test_slow_uploads_do_not_hold_up_other_project_routes(

@@ -210,6 +210,25 @@ def test_low_quality_jpeg_is_not_decoded_and_says_why(tmp_path: Path, quality: i
     assert f"quality about {quality}" in result.summary and "not decoded" in result.summary
 
 
+def test_the_jpeg_quality_comes_from_intake_not_a_second_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from synthcheck.intake.jpeg_quality import estimate_jpeg_quality
+
+    marked = embed_uint8(texture(seed=19), PAYLOAD["sd-v1"])
+    image = load_image(save(marked, tmp_path / "q75.jpg", quality=75))
+    assert image.metadata.jpeg_quality == estimate_jpeg_quality(image.data) == 75.0
+
+    def no_open(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the signal parsed the file again")
+
+    monkeypatch.setattr(Image, "open", no_open)
+    result = create_signal("invisible-watermark").analyze(dataclasses.replace(image, data=b""))
+    assert result.verdict == "none" and "quality about 75" in result.summary
+
+
 def test_resizing_launders_the_mark(tmp_path: Path) -> None:
     marked = Image.fromarray(embed_uint8(texture(seed=17), PAYLOAD["sdxl"]))
     half = marked.resize((256, 256), Image.Resampling.BICUBIC)

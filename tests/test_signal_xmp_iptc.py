@@ -10,10 +10,11 @@ import pytest
 
 from imagegen import XMP_AI, insert_jpeg_segment, make_jpeg, make_png, make_webp, xmp_packet
 from synthcheck.intake import load_image
+from synthcheck.intake.containers import iter_jpeg_segments, jpeg_iptc_blocks
 from synthcheck.results import SignalResult
 from synthcheck.signals import create_signal
 from synthcheck.signals._ai_tools import match_ai_tool
-from synthcheck.signals._iptc_iim import read_jpeg_iim
+from synthcheck.signals._iptc_iim import read_iim
 from synthcheck.signals._xmp import XmpError, parse_xmp
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
@@ -21,6 +22,11 @@ IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
 def analyze(path: Path) -> SignalResult:
     return create_signal("xmp-iptc").analyze(load_image(path))
+
+
+def read_jpeg_iim(data: bytes) -> dict[str, list[str]]:
+    """What intake hands over (the blocks) as the signal reads it."""
+    return read_iim(jpeg_iptc_blocks(data, iter_jpeg_segments(data)))
 
 
 def iim_app13(fields: dict[int, str]) -> bytes:
@@ -134,6 +140,35 @@ def test_iptc_iim_credit(tmp_path: Path) -> None:
 def test_damaged_iim_reads_as_nothing(tmp_path: Path, payload: bytes) -> None:
     data = insert_jpeg_segment(make_jpeg(tmp_path / "p.jpg").read_bytes(), 0xED, payload)
     assert read_jpeg_iim(data) == {}
+
+
+def test_intake_extracts_the_iim_blocks_and_the_signal_does_not_reread_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    import synthcheck.intake.containers as containers
+
+    plain = make_jpeg(tmp_path / "p.jpg")
+    data = insert_jpeg_segment(plain.read_bytes(), 0xED, iim_app13({110: "Made with Google AI"}))
+    path = tmp_path / "iim.jpg"
+    path.write_bytes(data)
+    image = load_image(path)
+    iim = b"\x1c\x02\x6e" + struct.pack(">H", 19) + b"Made with Google AI"
+    assert image.metadata.iptc_iim == (iim,)
+    assert load_image(plain).metadata.iptc_iim == ()
+
+    # The signal reads what intake collected: the bytes gone, the file gone, the walkers broken.
+    def no_walk(*args: object) -> object:
+        raise AssertionError("the signal walked the container again")
+
+    monkeypatch.setattr(containers, "iter_jpeg_segments", no_walk)
+    monkeypatch.setattr(containers, "jpeg_iptc_blocks", no_walk)
+    path.unlink()
+    stripped = dataclasses.replace(image, data=b"", path=str(path))
+    result = create_signal("xmp-iptc").analyze(stripped)
+    assert result.verdict == "ai" and result.details["tool"] == "Google AI"
+    assert any(e.field == "iptc:Credit" for e in result.evidence)
 
 
 def test_malformed_xmp_is_noted(tmp_path: Path) -> None:

@@ -72,15 +72,15 @@ def fail(message: str, code: int = EXIT_USAGE, console: Console | None = None) -
 
 
 @contextmanager
-def exit_on_error(console: Console | None = None, *, code: int | None = None) -> Iterator[None]:
+def exit_on_error(console: Console | None = None) -> Iterator[None]:
     """The CLI's one error boundary: a :class:`SynthcheckError` raised inside becomes
     ``error: message`` on stderr and the exit status its class carries (``exit_code``: 2 for a
-    usage error such as :class:`ConfigError`, else 1). ``code`` overrides it for every error (the
-    ``project`` commands have always exited 2 on any error)."""
+    usage error such as :class:`ConfigError`, else 1, e.g. a :class:`DataError`). Every command
+    uses it, so one kind of error exits with one status whichever command raised it."""
     try:
         yield
     except SynthcheckError as exc:
-        fail(str(exc), exc.exit_code if code is None else code, console)
+        fail(str(exc), exc.exit_code, console)
 
 
 @contextmanager

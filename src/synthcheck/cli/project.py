@@ -15,7 +15,6 @@ from rich.table import Table
 from synthcheck.cli._common import (
     EXIT_FAILURES,
     EXIT_OK,
-    EXIT_USAGE,
     exit_on_error,
     fail,
     stderr_console,
@@ -76,7 +75,7 @@ def create(
     from synthcheck.training import Project
 
     with (
-        exit_on_error(code=EXIT_USAGE),
+        exit_on_error(),
         Project.create(
             name, _split(labels) or [], ai_labels=_split(ai_labels), extractors=_split(backbones)
         ) as p,
@@ -94,7 +93,8 @@ def list_(fmt: str = typer.Option("text", "--format", help=FORMAT_HELP)) -> None
     from synthcheck.training import list_projects
 
     _check_format(fmt)
-    rows = list_projects()
+    with exit_on_error():
+        rows = list_projects()
     if fmt == "json":
         _emit_json(rows)
         return
@@ -120,8 +120,10 @@ def show(
 ) -> None:
     """Show a project: labels, counts, model versions and the current model's CV figures."""
     _check_format(fmt)
-    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+    with exit_on_error(), _open(name) as p:
         info = p.summary()
+        models = p.models()
+        current = p.current_model()
     if fmt == "json":
         _emit_json(info)
         return
@@ -131,17 +133,16 @@ def show(
         f"({', '.join(f'{k} {v}' for k, v in info['per_label'].items())}, "
         f"unlabelled {info['unlabelled']}); features {', '.join(info['extractors'])}"
     )
-    cur = info["current_model"]
-    for m in info["models"]:
-        mark = "*" if cur and cur.get("version") == m["version"] else " "
-        chosen = m.get("chosen") or {}
-        score = m.get("cv_score")
+    for m in models:
+        mark = "*" if current is not None and current.version == m.version else " "
+        chosen = m.summary.chosen or {}
+        score = m.summary.cv_score
         out.print(
-            f" {mark} v{m['version']}: CV {'-' if score is None else f'{score:.4f}'}  "
+            f" {mark} v{m.version}: CV {'-' if score is None else f'{score:.4f}'}  "
             f"{'+'.join(chosen.get('feature_set', []))} / {chosen.get('head', '?')}"
         )
-    if cur and cur.get("cv_accuracy_per_class"):
-        acc = ", ".join(f"{k} {v:.3f}" for k, v in cur["cv_accuracy_per_class"].items())
+    if current is not None and current.summary.cv_accuracy_per_class:
+        acc = ", ".join(f"{k} {v:.3f}" for k, v in current.summary.cv_accuracy_per_class.items())
         out.print(f"current model CV accuracy per class: {acc}")
 
 
@@ -155,7 +156,7 @@ def delete(
 
     if not yes and sys.stdin.isatty() and not typer.confirm(f"delete project {name!r}?"):
         raise typer.Exit(EXIT_OK)
-    with exit_on_error(code=EXIT_USAGE):
+    with exit_on_error():
         delete_project(name)
     stdout_console().print(f"deleted project {escape(name)!r}")
 
@@ -189,7 +190,7 @@ def import_(
     if label is not None and unlabelled:
         fail("--label and --unlabelled exclude each other")
     err = stderr_console()
-    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+    with exit_on_error(), _open(name) as p:
         if list_file is not None:
             items = list(from_list_file(list_file))
         elif label is not None or unlabelled:
@@ -265,7 +266,7 @@ def train(
     from synthcheck.training.sweep import HEAD_ORDER
 
     _check_format(fmt)
-    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+    with exit_on_error(), _open(name) as p:
         if features is not None:
             p.set_extractors(_split(features) or [])
         label = "features (" + ", ".join(p.extractors) + ")"
@@ -319,7 +320,7 @@ def review(
 ) -> None:
     """Review predictions (out-of-fold for labelled images) to find labelling mistakes."""
     _check_format(fmt)
-    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+    with exit_on_error(), _open(name) as p:
         items = p.review(sort=sort, filter=filter_, limit=limit)
     if fmt == "json":
         _emit_json([it.to_dict() for it in items])
@@ -346,7 +347,7 @@ def label_(
     label: str = typer.Argument(..., help="New label."),
 ) -> None:
     """Relabel one image (retrain to update the model)."""
-    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+    with exit_on_error(), _open(name) as p:
         sha = p.label(image, label)
     stdout_console().print(f"{sha[:12]} labelled {escape(label)!r}")
 
@@ -357,7 +358,7 @@ def remove(
     image: str = typer.Argument(..., help="Image path or hash prefix (>= 6 characters)."),
 ) -> None:
     """Remove one image from the project."""
-    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+    with exit_on_error(), _open(name) as p:
         sha = p.remove(image)
     stdout_console().print(f"{sha[:12]} removed from {escape(name)!r}")
 
@@ -379,9 +380,9 @@ def predict(
         fail(f"unknown --format {fmt!r}; choose jsonl, csv or table")
     files: list[str] = []
     for path in paths:
-        with exit_on_error(code=EXIT_USAGE):
+        with exit_on_error():
             files.extend(walk_images(path) if path.is_dir() else [str(path)])
-    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+    with exit_on_error(), _open(name) as p:
         detector = Detector(pixel_model=p.model())
         stream = output.open("w", encoding="utf-8") if output else sys.stdout
         try:
@@ -411,7 +412,7 @@ def export(
     version: int | None = typer.Option(None, "--version", help="Model version (default current)."),
 ) -> None:
     """Export a trained model as one file (no pickle; safe to share)."""
-    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+    with exit_on_error(), _open(name) as p:
         p.export_model(file, version)
     stdout_console().print(f"wrote {escape(str(file))}")
 
@@ -422,6 +423,6 @@ def import_model(
     file: Path = typer.Argument(..., help="A file written by `synthcheck project export`."),
 ) -> None:
     """Add an exported model as the project's new current version."""
-    with exit_on_error(code=EXIT_USAGE), _open(name) as p:
+    with exit_on_error(), _open(name) as p:
         version = p.import_model(file)
     stdout_console().print(f"imported {escape(str(file))} as version {version} of {escape(name)!r}")

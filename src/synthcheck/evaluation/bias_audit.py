@@ -91,7 +91,7 @@ def facts_of(image: LoadedImage) -> ImageFacts:
         height=image.height,
         file_bytes=len(image.data),
         has_exif=bool(image.metadata.exif),
-        jpeg_quality=estimate_jpeg_quality(image.data) if image.format == "JPEG" else None,
+        jpeg_quality=image.metadata.jpeg_quality,  # read by intake, for JPEGs only
     )
 
 

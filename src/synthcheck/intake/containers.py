@@ -8,9 +8,10 @@ files cannot make them loop or allocate.
 
 from __future__ import annotations
 
+import itertools
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "iter_jpeg_segments",
     "iter_png_chunks",
     "iter_riff_chunks",
+    "jpeg_iptc_blocks",
     "png_chunk_crc_ok",
     "png_missing_rows",
     "tiff_ifd0_tags",
@@ -37,6 +39,7 @@ _JUMBF_C2PA_TYPE = bytes.fromhex("6332706100110010800000aa00389b71")
 
 _MAX_ITEMS = 100_000  # no legitimate file has more segments / chunks / boxes than this
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_MAX_IPTC_SEGMENTS = 256  # APP13 segments are looked for among a JPEG's first marker segments
 
 
 @dataclass(frozen=True)
@@ -368,15 +371,17 @@ def _tiff_ints(data: bytes, entry: tuple[int, int, bytes], e: str) -> list[int]:
     return list(struct.unpack(f"{e}{usable}{code}", raw[: usable * struct.calcsize(code)]))
 
 
-def has_c2pa(fmt: str, data: bytes) -> bool:
+def has_c2pa(fmt: str, data: bytes, jpeg_segments: Sequence[Box] | None = None) -> bool:
     """True when the container carries a C2PA manifest store (a JUMBF box labelled ``c2pa``).
 
     Only the container is inspected (JPEG APP11, PNG ``caBX``, ISO-BMFF ``uuid``, WebP ``C2PA``,
-    TIFF tag 52545); whether the manifest is valid is the C2PA signal's business.
+    TIFF tag 52545); whether the manifest is valid is the C2PA signal's business. A JPEG's
+    ``jpeg_segments`` (from :func:`iter_jpeg_segments`) save walking its markers again.
     """
     try:
         if fmt == "JPEG":
-            for seg in iter_jpeg_segments(data):
+            segments = iter_jpeg_segments(data) if jpeg_segments is None else jpeg_segments
+            for seg in segments:
                 if seg.kind == b"\xff\xeb" and _is_c2pa_jumbf(data[seg.start : seg.end]):
                     return True
             return False
@@ -396,6 +401,45 @@ def has_c2pa(fmt: str, data: bytes) -> bool:
     except (struct.error, IndexError):
         return False
     return False
+
+
+def jpeg_iptc_blocks(data: bytes, segments: Iterable[Box]) -> tuple[bytes, ...]:
+    """The IPTC-IIM blocks of a JPEG, in file order: the Photoshop image resource 0x0404 of each
+    ``Photoshop 3.0`` APP13 segment among ``segments`` (from :func:`iter_jpeg_segments`).
+
+    Only the framing is walked (markers, then ``8BIM`` resources); the record-2 datasets inside
+    are the xmp-iptc signal's to read. As before this moved here from the signal, at most the
+    first 256 marker segments are looked at and a segment length under 2 ends the walk; damaged
+    structures give fewer blocks, never an error.
+    """
+    found: list[bytes] = []
+    for seg in itertools.islice(segments, _MAX_IPTC_SEGMENTS):
+        if seg.kind in (b"\xff\xd9", b"\xff\xda") or seg.end < seg.start:
+            break  # end of image, start of scan (no metadata beyond) or a length under 2
+        if seg.kind == b"\xff\xed":
+            payload = data[seg.start : seg.end]
+            if payload.startswith(b"Photoshop 3.0\x00"):
+                block = _photoshop_resource(payload[14:], 0x0404)
+                if block:
+                    found.append(block)
+    return tuple(found)
+
+
+def _photoshop_resource(block: bytes, wanted: int) -> bytes | None:
+    """The data of resource ``wanted`` in a run of Photoshop ``8BIM`` image resources."""
+    pos, n = 0, len(block)
+    while pos + 12 <= n and block[pos : pos + 4] == b"8BIM":
+        (rid,) = struct.unpack(">H", block[pos + 4 : pos + 6])
+        name_len = block[pos + 6]
+        pos += 7 + name_len + ((name_len + 1) % 2)  # Pascal string padded to even length
+        if pos + 4 > n:
+            return None
+        (size,) = struct.unpack(">I", block[pos : pos + 4])
+        pos += 4
+        if rid == wanted:
+            return block[pos : pos + size]
+        pos += size + (size % 2)
+    return None
 
 
 def _is_c2pa_jumbf(payload: bytes) -> bool:

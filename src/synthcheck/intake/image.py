@@ -19,7 +19,11 @@ class ContainerMetadata:
     ``"comment"`` for those formats), ``icc`` the ICC profile bytes. ``c2pa`` is True when the
     container carries a C2PA manifest store (JPEG APP11 JUMBF, PNG ``caBX``, ISO-BMFF ``uuid``,
     WebP ``C2PA``, TIFF tag 52545), found by a cheap structural scan; validating it is the C2PA
-    signal's job.
+    signal's job. ``iptc_iim`` holds a JPEG's IPTC-IIM blocks (Photoshop APP13 resource 0x0404),
+    in file order, undecoded; ``jpeg_quality`` the IJG quality a JPEG's luminance quantisation
+    table is closest to (:mod:`synthcheck.intake.jpeg_quality`), None for other formats. Intake
+    walks the container once and fills these, so signals interpret them without re-reading
+    ``LoadedImage.data``.
     """
 
     exif: bytes | None = None
@@ -27,6 +31,8 @@ class ContainerMetadata:
     text: dict[str, str] = field(default_factory=dict)
     icc: bytes | None = None
     c2pa: bool = False
+    iptc_iim: tuple[bytes, ...] = ()
+    jpeg_quality: float | None = None
 
 
 @dataclass

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from PIL import Image
 
-__all__ = ["estimate_jpeg_quality"]
+__all__ = ["estimate_jpeg_quality", "quality_from_tables"]
 
 # IJG (libjpeg) reference luminance table, natural order; quality q scales it.
 _IJG_LUMA = np.array(
@@ -34,14 +35,25 @@ _TABLES = _ijg_tables()
 def estimate_jpeg_quality(data: bytes) -> float | None:
     """The IJG quality (1-100) whose luminance table is closest to the file's, or None when the
     bytes are not a JPEG with readable tables. Camera tables are not IJG-scaled; the estimate is
-    then the nearest equivalent, good enough to compare distributions."""
+    then the nearest equivalent, good enough to compare distributions. Intake stores it for every
+    JPEG it loads (``ContainerMetadata.jpeg_quality``); this reads a file of its own."""
     try:
         with Image.open(io.BytesIO(data)) as pil:
-            tables = getattr(pil, "quantization", None)
-            if pil.format != "JPEG" or not tables:
+            if pil.format != "JPEG":
                 return None
-            luma = np.asarray(tables[min(tables)], dtype=np.float64)
+            return quality_from_tables(getattr(pil, "quantization", None))
     except Exception:  # any parse failure just means "no estimate"
+        return None
+
+
+def quality_from_tables(tables: Mapping[int, Sequence[int]] | None) -> float | None:
+    """The estimate of :func:`estimate_jpeg_quality` from a Pillow JPEG's ``quantization``
+    tables (the lowest-numbered one is the luminance table), None without a usable one."""
+    try:
+        if not tables:
+            return None
+        luma = np.asarray(tables[min(tables)], dtype=np.float64)
+    except Exception:  # damaged tables just mean "no estimate"
         return None
     if luma.size != 64:
         return None

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from PIL import Image
 
-from synthcheck.intake.containers import has_c2pa, tiff_ifd0_tags, tiff_value
+from synthcheck.intake.containers import (
+    has_c2pa,
+    iter_jpeg_segments,
+    jpeg_iptc_blocks,
+    tiff_ifd0_tags,
+    tiff_value,
+)
 from synthcheck.intake.image import ContainerMetadata
+from synthcheck.intake.jpeg_quality import quality_from_tables
 from synthcheck.intake.png_text import PngText, read_png_text
 
 __all__ = ["exif_from_tiff", "pillow_metadata", "tiff_container_metadata"]
@@ -33,7 +40,20 @@ def pillow_metadata(
     are lower than intake's.
     """
     info = im.info
-    meta = ContainerMetadata(c2pa=has_c2pa(fmt, data))
+    if fmt == "JPEG":
+        # One walk of the markers serves the C2PA check and the IPTC blocks.
+        segments = list(iter_jpeg_segments(data))
+        meta = ContainerMetadata(
+            c2pa=has_c2pa(fmt, data, segments),
+            iptc_iim=jpeg_iptc_blocks(data, segments),
+            jpeg_quality=(
+                quality_from_tables(getattr(im, "quantization", None))
+                if im.format == "JPEG"
+                else None
+            ),
+        )
+    else:
+        meta = ContainerMetadata(c2pa=has_c2pa(fmt, data))
     raw_exif = info.get("exif")
     if isinstance(raw_exif, bytes) and raw_exif:
         meta.exif = _strip_exif_header(raw_exif)

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from synthcheck.errors import DataError, ProjectNotFoundError, SynthcheckError
+from synthcheck.errors import DataError, ProjectNotFoundError
 from synthcheck.service.escape import escape_controls
 from synthcheck.service.state import ServiceState
 from synthcheck.service.uploads import received_uploads, stored_file_name
@@ -53,18 +53,17 @@ def _home(request: Request) -> str | None:
 
 
 async def _run(request: Request, fn: Callable[[], T], *, decodes: bool = False) -> T:
-    """Run blocking project work in a thread; an error gets the HTTP status its class carries
-    (``SynthcheckError.http_status``: 404 for ProjectNotFoundError, else 400).
+    """Run blocking project work in a thread. A :class:`SynthcheckError` it raises reaches the
+    app's one handler (``service.app``), which answers with the status its class carries
+    (``SynthcheckError.http_status``: 404 for ProjectNotFoundError, else 400), never by reading
+    the message.
 
     Work that decodes images (imports, thumbnails, predictions) shares the ``workers`` slots;
     quick store reads and writes do not wait for those slots, so a slow upload cannot hold up
     listing projects or polling a training job.
     """
     limiter = request.app.state.limiter if decodes else None
-    try:
-        return await anyio.to_thread.run_sync(fn, limiter=limiter)
-    except SynthcheckError as exc:
-        raise HTTPException(exc.http_status, str(exc)) from None
+    return await anyio.to_thread.run_sync(fn, limiter=limiter)
 
 
 def _open(name: str, home: str | None) -> Any:

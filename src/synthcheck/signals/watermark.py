@@ -39,7 +39,6 @@ from scipy.stats import binom
 
 from synthcheck.errors import ConfigError
 from synthcheck.intake.image import LoadedImage
-from synthcheck.intake.jpeg_quality import estimate_jpeg_quality
 from synthcheck.results import Evidence, SignalResult
 from synthcheck.signals._dwtdct import MIN_PIXELS, BlockVotes, block_votes, majority_bits
 from synthcheck.signals.base import Signal
@@ -220,7 +219,7 @@ class InvisibleWatermarkSignal(Signal):
                 f"least {MIN_PIXELS} pixels, e.g. 256x256)"
             )
         if image.format == "JPEG":
-            quality = estimate_jpeg_quality(image.data)
+            quality = image.metadata.jpeg_quality  # intake read it from the file's tables
             if quality is not None and quality <= MAX_DESTRUCTIVE_JPEG_QUALITY:
                 return self.none(
                     f"not decoded: the file is a JPEG of quality about {quality:.0f}, and "

@@ -15,7 +15,7 @@ from typing import Any
 from synthcheck.intake.image import LoadedImage
 from synthcheck.results import Evidence, SignalResult
 from synthcheck.signals._ai_tools import match_ai_tool, match_editor
-from synthcheck.signals._iptc_iim import read_jpeg_iim
+from synthcheck.signals._iptc_iim import read_iim
 from synthcheck.signals._source_types import classify_source_type, source_type_code
 from synthcheck.signals._xmp import XmpError, XmpProperties, parse_xmp
 from synthcheck.signals.base import Signal
@@ -56,7 +56,7 @@ class XmpIptcSignal(Signal):
                 props = parse_xmp(image.metadata.xmp)
             except XmpError as exc:
                 evidence.append(Evidence(f"XMP packet ignored: {exc}"[:300], "xmp.error"))
-        iim = read_jpeg_iim(image.data) if image.format == "JPEG" else {}
+        iim = read_iim(image.metadata.iptc_iim)
         if not props.values and not iim:
             return self.none("no XMP or IPTC metadata", evidence)
         return self._judge(props, iim, evidence)

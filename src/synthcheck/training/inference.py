@@ -18,6 +18,7 @@ from synthcheck.intake.image import LoadedImage
 from synthcheck.results import Evidence, SignalResult, SignalVerdict
 from synthcheck.training.features import create_extractor
 from synthcheck.training.model import TrainedModel
+from synthcheck.training.model_summary import ModelSummary
 from synthcheck.training.store import Store
 
 __all__ = ["SIGNAL_AI_THRESHOLD", "SIGNAL_REAL_THRESHOLD", "ProjectModel", "ProjectPrediction"]
@@ -112,9 +113,10 @@ class ProjectModel:
                 probs,
             ),
         ]
-        cv = self.model.metadata.get("cv_score")
+        recorded = ModelSummary.from_dict(self.model.metadata)
+        cv = recorded.cv_score
         if cv is not None:
-            metric = self.model.metadata.get("cv_metric", "score")
+            metric = recorded.cv_metric or "score"
             evidence.append(
                 Evidence(
                     f"model {self.version or ''} cross-validated {metric} {float(cv):.3f}".replace(

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from synthcheck.errors import ConfigError
+from synthcheck.training.project_store import ProjectRecords
 from synthcheck.training.store import ImageRow
 
-__all__ = ["FILTERS", "SORTS", "ReviewItem", "review_items"]
+__all__ = ["FILTERS", "SORTS", "ReviewItem", "review_items", "review_project"]
 
 SORTS = ("confidence", "recent")
 FILTERS = ("disagree", "agree", "label:L", "unlabelled")
@@ -99,3 +100,24 @@ def review_items(
     else:
         items.sort(key=lambda it: it.added, reverse=True)
     return items if limit is None else items[:limit]
+
+
+def review_project(
+    records: ProjectRecords,
+    *,
+    sort: str = "confidence",
+    filter: str | None = None,
+    limit: int | None = 50,
+) -> list[ReviewItem]:
+    """The current model's predictions for a project's images (see :func:`review_items`); an
+    error when the project has no trained model or ``filter`` names a label it lacks."""
+    current = records.model_row(None)
+    if filter is not None and filter.startswith("label:"):
+        records.check_label(filter.removeprefix("label:"))
+    return review_items(
+        records.images(),
+        records.store.predictions(current.id),
+        sort=sort,
+        filter=filter,
+        limit=limit,
+    )

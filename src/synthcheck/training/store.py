@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 
 from synthcheck.errors import ProjectError, ProjectNotFoundError
 from synthcheck.home import synthcheck_home
+from synthcheck.training.model_summary import ModelSummary
 
 __all__ = [
     "DB_NAME",
@@ -156,7 +157,7 @@ class ModelRow:
     project_id: int
     version: int
     created: float
-    summary: dict[str, Any]
+    summary: ModelSummary
 
 
 def _validate_name(name: str) -> str:
@@ -497,24 +498,25 @@ class Store:
     def add_model(
         self,
         project_id: int,
-        summary: dict[str, Any],
+        summary: ModelSummary,
         file: bytes,
         predictions: Iterable[tuple[str, str, float, float | None, str, bool]],
         *,
         make_current: bool,
     ) -> ModelRow:
-        """Store a new model version with its predictions (one transaction)."""
+        """Store a new model version with its predictions (one transaction); the stored summary
+        is ``summary`` with the new version number."""
         now = time.time()
         with self.transaction() as db:
             version = db.execute(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM models WHERE project_id=?",
                 (project_id,),
             ).fetchone()[0]
-            summary = {**summary, "version": int(version)}
+            summary = summary.with_version(int(version))
             cur = db.execute(
                 "INSERT INTO models(project_id, version, created, summary, file) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (project_id, version, now, json.dumps(summary), file),
+                (project_id, version, now, json.dumps(summary.to_dict()), file),
             )
             model_id = int(cur.lastrowid or 0)
             db.executemany(
@@ -535,7 +537,7 @@ class Store:
             project_id=int(row["project_id"]),
             version=int(row["version"]),
             created=float(row["created"]),
-            summary=dict(json.loads(row["summary"])),
+            summary=ModelSummary.from_dict(json.loads(row["summary"])),
         )
 
     def models(self, project_id: int) -> list[ModelRow]:
