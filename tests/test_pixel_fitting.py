@@ -16,15 +16,15 @@ from synthcheck.pixel.heads import sigmoid
 
 def test_group_folds_keep_each_group_whole_and_balance_both_classes() -> None:
     rng = np.random.default_rng(0)
-    groups, y = [], []
-    for g in range(30):
-        label = g % 2
+    groups: list[str] = []
+    y: list[int] = []
+    for k in range(30):
         size = int(rng.integers(1, 40))
-        groups += [f"g{g}"] * size
-        y += [label] * size
+        groups += [f"g{k}"] * size
+        y += [k % 2] * size
     folds = group_folds(np.array(groups), np.array(y), 4)
-    for g in set(groups):
-        assert len(set(folds[np.array(groups) == g])) == 1
+    for name in set(groups):
+        assert len(set(folds[np.array(groups) == name])) == 1
     for label in (0, 1):
         counts = np.bincount(folds[np.array(y) == label], minlength=4)
         assert counts.min() > 0
