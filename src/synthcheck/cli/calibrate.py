@@ -27,11 +27,12 @@ def calibrate(
     ai_dir: Path | None = typer.Option(
         None, "--ai-dir", help="Known-AI images: also report the recall the threshold costs."
     ),
-    profile: str = typer.Option(
+    model: str = typer.Option(
         "auto",
-        "--profile",
         "--model",
-        help="Model to calibrate: auto, fast, thorough, project:NAME or local-dir:PATH.",
+        "--profile",
+        help="Model to calibrate: auto, fast, thorough, project:NAME or local-dir:PATH "
+        "(--profile is its old name).",
     ),
     real_share: float = typer.Option(
         0.9,
@@ -71,16 +72,19 @@ def calibrate(
         ai = list_images(ai_dir) if ai_dir is not None else None
         if not real.files:
             raise DataError(f"{real_dir}: no image files found")
-        model = resolve_model(profile)
+        pixel_model = resolve_model(model)
         total = len(real.files) + (len(ai.files) if ai else 0)
-        with ScoreCache.for_model(model) as cache, progress_bar(err, "scoring", total) as advance:
+        with (
+            ScoreCache.for_model(pixel_model) as cache,
+            progress_bar(err, "scoring", total) as advance,
+        ):
             result = calibrate_model(
-                model,
+                pixel_model,
                 real.files,
                 name=name,
                 target_fpr=fpr,
                 ai_paths=ai.files if ai else (),
-                model_profile=concrete_spec(profile, model),
+                model_profile=concrete_spec(model, pixel_model),
                 real_dir=str(real_dir),
                 ai_dir=str(ai_dir) if ai_dir is not None else None,
                 cache=cache,
