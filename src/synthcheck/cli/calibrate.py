@@ -52,8 +52,8 @@ def calibrate(
     """
     from synthcheck.evaluation.calibrate import calibrate_model
     from synthcheck.evaluation.calibration import (
-        save_profile,
-        validate_profile_name,
+        save_calibration,
+        validate_calibration_name,
         validate_real_share,
         validate_target_fpr,
     )
@@ -65,7 +65,7 @@ def calibrate(
     console = Console()
     err = Console(stderr=True)
     with exit_on_error(err):
-        validate_profile_name(name)
+        validate_calibration_name(name)
         validate_target_fpr(fpr)
         validate_real_share(real_share)
         real = list_images(real_dir)
@@ -92,7 +92,7 @@ def calibrate(
                 progress=advance,
                 real_share=real_share,
             )
-        path = save_profile(result)
+        path = save_calibration(result)
     print_calibration(result, console)
     console.print(f"Saved to {path}; use it with [bold]--calibration {name}[/].")
     if json_out is not None:
@@ -104,10 +104,10 @@ def calibrations() -> None:
     """List the stored calibration profiles."""
     from rich.table import Table
 
-    from synthcheck.evaluation.calibration import list_profiles, load_profile
+    from synthcheck.evaluation.calibration import list_calibrations, load_calibration
 
     console = Console()
-    names = list_profiles()
+    names = list_calibrations()
     if not names:
         console.print("No calibration profiles yet; make one with `synthcheck calibrate REAL_DIR`.")
         return
@@ -116,7 +116,7 @@ def calibrations() -> None:
         table.add_column(column)
     for name in names:
         try:
-            p = load_profile(name)
+            p = load_calibration(name)
         except ConfigError as exc:
             table.add_row(name, f"[red]unreadable: {exc}[/]", "", "", "", "", "")
             continue

@@ -100,9 +100,9 @@ def _choose_model(model: str | None, calibration: str | None, err: Console) -> s
     if calibration is None:
         chosen = model or DEFAULT_MODEL
     else:
-        from synthcheck.fusion.calibration import load_profile
+        from synthcheck.fusion.calibration import load_calibration
 
-        fitted = load_profile(calibration).model_profile
+        fitted = load_calibration(calibration).model_profile
         if model is None:
             try:
                 parse_model_name(fitted)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from synthcheck.engine.detector import Detector, PixelModel
 from synthcheck.engine.models import PROFILES, ModelLoader, create_model
-from synthcheck.fusion.calibration import load_profile
+from synthcheck.fusion.calibration import load_calibration
 from synthcheck.fusion.rules import DEFAULT_THRESHOLDS, Thresholds
 from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
@@ -46,7 +46,7 @@ def build_detector(
     ``heatmap_tiles`` is the pixel model's heatmap tile budget (None: its default)."""
     chosen = thresholds or DEFAULT_THRESHOLDS
     if calibration is not None and thresholds is None:
-        chosen = load_profile(calibration).thresholds
+        chosen = load_calibration(calibration).thresholds
     return Detector(
         signals=signals,
         pixel_model=create_model(profile, heatmap_tiles=heatmap_tiles, loaders=loaders),

@@ -1,7 +1,7 @@
 """Evaluation: calibrate thresholds on real photos, measure any pixel model, audit data sets.
 
 Calibration (:mod:`synthcheck.evaluation.calibration`) turns a folder of the user's real photos
-into a named threshold profile for a target false-positive rate. Evaluation
+into a named calibration (thresholds) for a target false-positive rate. Evaluation
 (:func:`evaluate_model`) scores labelled images under a sweep of laundering transforms and reports
 AUC, TPR at fixed FPR, calibration error and per-generator breakdowns, after a dataset-bias audit.
 """
@@ -12,11 +12,15 @@ if TYPE_CHECKING:
     from synthcheck.evaluation.bias_audit import BiasAudit, BiasFinding, audit_bias
     from synthcheck.evaluation.calibrate import calibrate_model
     from synthcheck.evaluation.calibration import (
+        Calibration,
         CalibrationProfile,
         ThresholdFit,
         fit_thresholds,
+        list_calibrations,
         list_profiles,
+        load_calibration,
         load_profile,
+        save_calibration,
         save_profile,
     )
     from synthcheck.evaluation.dataset import (
@@ -40,11 +44,15 @@ _LAZY = {
     "BiasFinding": "synthcheck.evaluation.bias_audit",
     "audit_bias": "synthcheck.evaluation.bias_audit",
     "calibrate_model": "synthcheck.evaluation.calibrate",
+    "Calibration": "synthcheck.evaluation.calibration",
     "CalibrationProfile": "synthcheck.evaluation.calibration",
     "ThresholdFit": "synthcheck.evaluation.calibration",
     "fit_thresholds": "synthcheck.evaluation.calibration",
+    "list_calibrations": "synthcheck.evaluation.calibration",
     "list_profiles": "synthcheck.evaluation.calibration",
+    "load_calibration": "synthcheck.evaluation.calibration",
     "load_profile": "synthcheck.evaluation.calibration",
+    "save_calibration": "synthcheck.evaluation.calibration",
     "save_profile": "synthcheck.evaluation.calibration",
     "LabelledImage": "synthcheck.evaluation.dataset",
     "items_from_csv": "synthcheck.evaluation.dataset",
@@ -77,6 +85,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BiasAudit",
     "BiasFinding",
+    "Calibration",
     "CalibrationProfile",
     "ConditionResult",
     "EvaluationReport",
@@ -93,10 +102,13 @@ __all__ = [
     "items_from_csv",
     "items_from_folders",
     "items_from_paths",
+    "list_calibrations",
     "list_profiles",
     "list_transforms",
+    "load_calibration",
     "load_profile",
     "render_html",
     "resolve_model",
+    "save_calibration",
     "save_profile",
 ]
