@@ -95,6 +95,7 @@ def test_each_limit_is_named_once() -> None:
     assert defaults.max_pixels == DEFAULT_MAX_PIXELS and defaults.timeout == DEFAULT_TIMEOUT_S
     assert ServiceSettings().max_pixels == DEFAULT_MAX_PIXELS
     assert ServiceSettings().max_image_mb == DEFAULT_MAX_IMAGE_MB
+    assert ServiceSettings(max_image_mb=None).scan_options().max_image_mb == DEFAULT_MAX_IMAGE_MB
     # A number like 200_000_000 or 1024 is written in one module only.
     src = Path(options_module.__file__).parents[1]
     for literal in ("200_000_000", "max=1024", "min=256"):

@@ -84,8 +84,9 @@ class ServiceSettings:
     timeout: float = DEFAULT_TIMEOUT
     #: Resident-memory cap per analysis worker in MiB.
     max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
-    #: Memory one image may need to decode and analyse, estimated from its header, in MiB.
-    max_image_mb: int = DEFAULT_MAX_IMAGE_MB
+    #: Memory one image may need to decode and analyse, estimated from its header, in MiB
+    #: (None, as before: the scan default).
+    max_image_mb: int | None = DEFAULT_MAX_IMAGE_MB
     #: Host names accepted in the Host header besides the bound address and loopback names.
     allowed_hosts: tuple[str, ...] = ()
 
@@ -120,7 +121,7 @@ class ServiceSettings:
             model=self.profile,
             calibration=self.calibration,
             max_pixels=self.max_pixels,
-            max_image_mb=self.max_image_mb,
+            max_image_mb=DEFAULT_MAX_IMAGE_MB if self.max_image_mb is None else self.max_image_mb,
             timeout=self.timeout,
             heatmap_tiles=self.heatmap_tiles,
             max_memory_mb=self.max_memory_mb,
