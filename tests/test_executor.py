@@ -120,7 +120,7 @@ def test_scan_config_and_executor_choice() -> None:
         ScanConfig(max_pixels=0)
     with pytest.raises(ConfigError, match="workers"):
         make_executor(CONFIG, workers=0)
-    with pytest.raises(ConfigError, match="unknown profile"):
+    with pytest.raises(ConfigError, match="unknown model 'turbo'"):
         ScanConfig(profile="turbo").build()
     assert isinstance(make_executor(CONFIG, workers=1), SerialExecutor)
     pool = make_executor(CONFIG, workers=3)

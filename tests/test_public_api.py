@@ -31,6 +31,7 @@ PUBLIC_API = [
     "PixelPrediction",
     "Project",
     "ProjectError",
+    "ScanOptions",
     "ScanResult",
     "ScanTimeoutError",
     "Signal",

@@ -36,6 +36,7 @@ from synthcheck.signals.registry import create_signal, list_signals, register_si
 if TYPE_CHECKING:
     from synthcheck.backbones import Backbone, create_backbone, list_backbones
     from synthcheck.engine.batch import scan
+    from synthcheck.engine.options import ScanOptions
     from synthcheck.evaluation import (
         CalibrationProfile,
         EvaluationReport,
@@ -57,6 +58,7 @@ _LAZY = {
     "create_backbone": "synthcheck.backbones",
     "list_backbones": "synthcheck.backbones",
     "scan": "synthcheck.engine.batch",
+    "ScanOptions": "synthcheck.engine.options",
     "CalibrationProfile": "synthcheck.evaluation",
     "EvaluationReport": "synthcheck.evaluation",
     "calibrate_model": "synthcheck.evaluation",
@@ -103,6 +105,7 @@ __all__ = [
     "PixelPrediction",
     "Project",
     "ProjectError",
+    "ScanOptions",
     "ScanResult",
     "ScanTimeoutError",
     "Signal",

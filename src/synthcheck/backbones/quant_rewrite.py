@@ -56,95 +56,148 @@ def _single_consumer(consumers: dict[str, list[Any]], tensor: str, op_type: str)
     return nodes[0]
 
 
-def dequantize_dynamic_matmuls(
-    model: Any, *, keep_activation_quantization: bool = False
-) -> RewriteReport:
-    """Rewrite ``model`` (an ``onnx.ModelProto``) in place; see the module docstring.
+@dataclass
+class _GraphIndex:
+    """Lookups over a graph: initializers by name, the node producing each tensor, the nodes
+    consuming each tensor."""
 
-    Raises :class:`BackboneError` when a ``MatMulInteger`` is not in the expected chain, rather
-    than producing a graph with different semantics.
-    """
+    inits: dict[str, Any]
+    producer: dict[str, Any]
+    consumers: dict[str, list[Any]]
+
+    @classmethod
+    def of(cls, graph: Any) -> _GraphIndex:
+        consumers: dict[str, list[Any]] = {}
+        for node in graph.node:
+            for name in node.input:
+                consumers.setdefault(name, []).append(node)
+        return cls(
+            inits={t.name: t for t in graph.initializer},
+            producer={o: n for n in graph.node for o in n.output},
+            consumers=consumers,
+        )
+
+
+@dataclass
+class _Chain:
+    """One quantized MatMul: ``DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul(scale)``."""
+
+    matmul_integer: Any
+    quantize: Any  # the DynamicQuantizeLinear of the activation
+    cast: Any
+    mul: Any  # the final Mul, whose output the float MatMul takes over
+    w_q: str
+    w_scale: str
+    w_zp: str
+    weight: Any  # the int8/uint8 weight matrix
+    scale: Any
+
+
+def _match_chain(node: Any, index: _GraphIndex) -> _Chain:
+    """The chain around the ``MatMulInteger`` ``node``, or :class:`BackboneError` naming the
+    first part that is not where the pattern needs it."""
+    from onnx import numpy_helper
+
+    a_q, w_q, a_zp, w_zp = [*node.input, "", "", "", ""][:4]
+    dql = index.producer.get(a_q)
+    if dql is None or dql.op_type != "DynamicQuantizeLinear" or a_zp != dql.output[2]:
+        raise BackboneError(f"{node.name}: activation is not from DynamicQuantizeLinear")
+    if w_q not in index.inits:
+        raise BackboneError(f"{node.name}: weight {w_q!r} is not an initializer")
+    weight = numpy_helper.to_array(index.inits[w_q])
+    if weight.ndim != 2 or weight.dtype not in (np.int8, np.uint8):
+        raise BackboneError(f"{node.name}: weight {w_q!r} is not a 2-D 8-bit matrix")
+    cast = _single_consumer(index.consumers, node.output[0], "Cast")
+    mul = _single_consumer(index.consumers, cast.output[0], "Mul")
+    scale_name = mul.input[1] if mul.input[0] == cast.output[0] else mul.input[0]
+    scale_mul = index.producer.get(scale_name)
+    if scale_mul is None or scale_mul.op_type != "Mul":
+        raise BackboneError(f"{node.name}: output scale is not Mul(x_scale, w_scale)")
+    others = [s for s in scale_mul.input if s != dql.output[1]]
+    if len(others) != 1 or others[0] not in index.inits:
+        raise BackboneError(f"{node.name}: weight scale is not an initializer")
+    w_scale = others[0]
+    scale = numpy_helper.to_array(index.inits[w_scale])
+    return _Chain(node, dql, cast, mul, w_q, w_scale, w_zp, weight, scale)
+
+
+def _weight_axis(chain: _Chain, report: RewriteReport) -> dict[str, Any]:
+    """The ``DequantizeLinear`` attributes of the chain's weight scale: per-tensor (none) or
+    per-output-channel (``axis=1``), counted in ``report``."""
+    n_out = chain.weight.shape[1]
+    if chain.scale.size == 1:
+        report.per_tensor += 1
+        return {}
+    if chain.scale.shape == (n_out,):
+        report.per_channel += 1
+        return {"axis": 1}
+    raise BackboneError(
+        f"{chain.matmul_integer.name}: weight scale shape {chain.scale.shape} fits neither "
+        f"per-tensor nor per-output-channel quantization of a {chain.weight.shape} weight"
+    )
+
+
+def _dequantize_weight(
+    chain: _Chain, index: _GraphIndex, axis_attr: dict[str, Any], dequantizers: list[Any]
+) -> str:
+    """The float weight tensor of the chain, adding its ``DequantizeLinear`` to
+    ``dequantizers`` the first time a weight is seen (weights can be shared)."""
     from onnx import helper, numpy_helper
 
-    graph = model.graph
-    inits = {t.name: t for t in graph.initializer}
-    producer = {o: n for n in graph.node for o in n.output}
-    consumers: dict[str, list[Any]] = {}
-    for node in graph.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
-
-    report = RewriteReport()
-    dequantizers: list[Any] = []  # depend on initializers only: placed first
-    # id(final Mul node) -> the float MatMul taking its place, and the activation dequantizer
-    # it needs first (keep_activation_quantization only)
-    replace_at: dict[int, tuple[Any, Any]] = {}
-    dropped: set[int] = set()
-    for node in list(graph.node):
-        if node.op_type != "MatMulInteger":
-            continue
-        a_q, w_q, a_zp, w_zp = [*node.input, "", "", "", ""][:4]
-        dql = producer.get(a_q)
-        if dql is None or dql.op_type != "DynamicQuantizeLinear" or a_zp != dql.output[2]:
-            raise BackboneError(f"{node.name}: activation is not from DynamicQuantizeLinear")
-        if w_q not in inits:
-            raise BackboneError(f"{node.name}: weight {w_q!r} is not an initializer")
-        weight = numpy_helper.to_array(inits[w_q])
-        if weight.ndim != 2 or weight.dtype not in (np.int8, np.uint8):
-            raise BackboneError(f"{node.name}: weight {w_q!r} is not a 2-D 8-bit matrix")
-        cast = _single_consumer(consumers, node.output[0], "Cast")
-        mul = _single_consumer(consumers, cast.output[0], "Mul")
-        scale_name = mul.input[1] if mul.input[0] == cast.output[0] else mul.input[0]
-        scale_mul = producer.get(scale_name)
-        if scale_mul is None or scale_mul.op_type != "Mul":
-            raise BackboneError(f"{node.name}: output scale is not Mul(x_scale, w_scale)")
-        others = [s for s in scale_mul.input if s != dql.output[1]]
-        if len(others) != 1 or others[0] not in inits:
-            raise BackboneError(f"{node.name}: weight scale is not an initializer")
-        w_scale = others[0]
-        scale = numpy_helper.to_array(inits[w_scale])
-        n_out = weight.shape[1]
-        if scale.size == 1:
-            report.per_tensor += 1
-            axis_attr: dict[str, Any] = {}
-        elif scale.shape == (n_out,):
-            report.per_channel += 1
-            axis_attr = {"axis": 1}
-        else:
+    dq_inputs = [chain.w_q, chain.w_scale]
+    if chain.w_zp:
+        w_zp = chain.w_zp
+        zp = numpy_helper.to_array(index.inits[w_zp]) if w_zp in index.inits else None
+        if zp is None or zp.shape != chain.scale.shape:
             raise BackboneError(
-                f"{node.name}: weight scale shape {scale.shape} fits neither per-tensor nor "
-                f"per-output-channel quantization of a {weight.shape} weight"
+                f"{chain.matmul_integer.name}: weight zero point does not match its scale"
             )
-        dq_inputs = [w_q, w_scale]
-        if w_zp:
-            zp = numpy_helper.to_array(inits[w_zp]) if w_zp in inits else None
-            if zp is None or zp.shape != scale.shape:
-                raise BackboneError(f"{node.name}: weight zero point does not match its scale")
-            dq_inputs.append(w_zp)
-        w_float = f"{w_q}_dequantized"
-        if w_float not in producer:
-            dq = helper.make_node(
-                "DequantizeLinear",
-                dq_inputs,
-                [w_float],
-                name=f"{node.name}/dequantize_weight",
-                **axis_attr,
-            )
-            producer[w_float] = dq
-            dequantizers.append(dq)
-        activation, act_dq = dql.input[0], None
-        if keep_activation_quantization:
-            activation = f"{dql.output[0]}_dequantized"
-            act_dq = helper.make_node(
-                "DequantizeLinear", list(dql.output), [activation], name=f"{dql.name}/dequantize"
-            )
-        matmul = helper.make_node(
-            "MatMul", [activation, w_float], [mul.output[0]], name=f"{node.name}/float"
+        dq_inputs.append(w_zp)
+    w_float = f"{chain.w_q}_dequantized"
+    if w_float not in index.producer:
+        dq = helper.make_node(
+            "DequantizeLinear",
+            dq_inputs,
+            [w_float],
+            name=f"{chain.matmul_integer.name}/dequantize_weight",
+            **axis_attr,
         )
-        replace_at[id(mul)] = (matmul, act_dq)
-        dropped.update({id(node), id(cast)})
-        report.rewritten += 1
+        index.producer[w_float] = dq
+        dequantizers.append(dq)
+    return w_float
 
+
+def _float_matmul(
+    chain: _Chain, w_float: str, keep_activation_quantization: bool
+) -> tuple[Any, Any]:
+    """The float ``MatMul`` that replaces the chain, and the activation dequantizer it needs
+    first (``keep_activation_quantization`` only, else None)."""
+    from onnx import helper
+
+    dql = chain.quantize
+    activation, act_dq = dql.input[0], None
+    if keep_activation_quantization:
+        activation = f"{dql.output[0]}_dequantized"
+        act_dq = helper.make_node(
+            "DequantizeLinear", list(dql.output), [activation], name=f"{dql.name}/dequantize"
+        )
+    matmul = helper.make_node(
+        "MatMul",
+        [activation, w_float],
+        [chain.mul.output[0]],
+        name=f"{chain.matmul_integer.name}/float",
+    )
+    return matmul, act_dq
+
+
+def _splice(
+    graph: Any,
+    dequantizers: list[Any],
+    replace_at: dict[int, tuple[Any, Any]],
+    dropped: set[int],
+) -> None:
+    """Rebuild the node list: weight dequantizers first (they depend on initializers only),
+    each final ``Mul`` replaced by its float ``MatMul``, the chains' other nodes left out."""
     new_nodes: list[Any] = list(dequantizers)
     emitted: set[str] = set()
     for node in graph.node:
@@ -156,11 +209,11 @@ def dequantize_dynamic_matmuls(
             new_nodes.append(matmul)
         elif id(node) not in dropped:
             new_nodes.append(node)
-    before = len(graph.node)
     del graph.node[:]
     graph.node.extend(new_nodes)
-    prune_unused(model)
-    report.removed_nodes = before - len(graph.node)
+
+
+def _check_no_quantized_nodes(graph: Any, keep_activation_quantization: bool) -> None:
     banned = (
         {"MatMulInteger"}
         if keep_activation_quantization
@@ -169,6 +222,38 @@ def dequantize_dynamic_matmuls(
     leftover = [n.op_type for n in graph.node if n.op_type in banned]
     if leftover:
         raise BackboneError(f"quantized nodes left after the rewrite: {sorted(set(leftover))}")
+
+
+def dequantize_dynamic_matmuls(
+    model: Any, *, keep_activation_quantization: bool = False
+) -> RewriteReport:
+    """Rewrite ``model`` (an ``onnx.ModelProto``) in place; see the module docstring.
+
+    Raises :class:`BackboneError` when a ``MatMulInteger`` is not in the expected chain, rather
+    than producing a graph with different semantics.
+    """
+    graph = model.graph
+    index = _GraphIndex.of(graph)
+    report = RewriteReport()
+    dequantizers: list[Any] = []  # depend on initializers only: placed first
+    # id(final Mul node) -> the float MatMul taking its place, and the activation dequantizer
+    # it needs first (keep_activation_quantization only)
+    replace_at: dict[int, tuple[Any, Any]] = {}
+    dropped: set[int] = set()
+    for node in list(graph.node):
+        if node.op_type != "MatMulInteger":
+            continue
+        chain = _match_chain(node, index)
+        axis_attr = _weight_axis(chain, report)
+        w_float = _dequantize_weight(chain, index, axis_attr, dequantizers)
+        replace_at[id(chain.mul)] = _float_matmul(chain, w_float, keep_activation_quantization)
+        dropped.update({id(node), id(chain.cast)})
+        report.rewritten += 1
+    before = len(graph.node)
+    _splice(graph, dequantizers, replace_at, dropped)
+    prune_unused(model)
+    report.removed_nodes = before - len(graph.node)
+    _check_no_quantized_nodes(graph, keep_activation_quantization)
     return report
 
 

@@ -27,11 +27,12 @@ def calibrate(
     ai_dir: Path | None = typer.Option(
         None, "--ai-dir", help="Known-AI images: also report the recall the threshold costs."
     ),
-    profile: str = typer.Option(
+    model: str = typer.Option(
         "auto",
-        "--profile",
         "--model",
-        help="Model to calibrate: auto, fast, thorough, project:NAME or local-dir:PATH.",
+        "--profile",
+        help="Model to calibrate: auto, fast, thorough, project:NAME or local-dir:PATH "
+        "(--profile is its old name).",
     ),
     real_share: float = typer.Option(
         0.9,
@@ -51,8 +52,8 @@ def calibrate(
     """
     from synthcheck.evaluation.calibrate import calibrate_model
     from synthcheck.evaluation.calibration import (
-        save_profile,
-        validate_profile_name,
+        save_calibration,
+        validate_calibration_name,
         validate_real_share,
         validate_target_fpr,
     )
@@ -64,23 +65,26 @@ def calibrate(
     console = Console()
     err = Console(stderr=True)
     with exit_on_error(err):
-        validate_profile_name(name)
+        validate_calibration_name(name)
         validate_target_fpr(fpr)
         validate_real_share(real_share)
         real = list_images(real_dir)
         ai = list_images(ai_dir) if ai_dir is not None else None
         if not real.files:
             raise DataError(f"{real_dir}: no image files found")
-        model = resolve_model(profile)
+        pixel_model = resolve_model(model)
         total = len(real.files) + (len(ai.files) if ai else 0)
-        with ScoreCache.for_model(model) as cache, progress_bar(err, "scoring", total) as advance:
+        with (
+            ScoreCache.for_model(pixel_model) as cache,
+            progress_bar(err, "scoring", total) as advance,
+        ):
             result = calibrate_model(
-                model,
+                pixel_model,
                 real.files,
                 name=name,
                 target_fpr=fpr,
                 ai_paths=ai.files if ai else (),
-                model_profile=concrete_spec(profile, model),
+                model_profile=concrete_spec(model, pixel_model),
                 real_dir=str(real_dir),
                 ai_dir=str(ai_dir) if ai_dir is not None else None,
                 cache=cache,
@@ -88,7 +92,7 @@ def calibrate(
                 progress=advance,
                 real_share=real_share,
             )
-        path = save_profile(result)
+        path = save_calibration(result)
     print_calibration(result, console)
     console.print(f"Saved to {path}; use it with [bold]--calibration {name}[/].")
     if json_out is not None:
@@ -100,10 +104,10 @@ def calibrations() -> None:
     """List the stored calibration profiles."""
     from rich.table import Table
 
-    from synthcheck.evaluation.calibration import list_profiles, load_profile
+    from synthcheck.evaluation.calibration import list_calibrations, load_calibration
 
     console = Console()
-    names = list_profiles()
+    names = list_calibrations()
     if not names:
         console.print("No calibration profiles yet; make one with `synthcheck calibrate REAL_DIR`.")
         return
@@ -112,7 +116,7 @@ def calibrations() -> None:
         table.add_column(column)
     for name in names:
         try:
-            p = load_profile(name)
+            p = load_calibration(name)
         except ConfigError as exc:
             table.add_row(name, f"[red]unreadable: {exc}[/]", "", "", "", "", "")
             continue

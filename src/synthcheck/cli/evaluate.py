@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,6 +12,10 @@ from rich.console import Console
 from synthcheck.cli._common import exit_on_error
 from synthcheck.cli.app import app
 from synthcheck.errors import ConfigError
+
+if TYPE_CHECKING:
+    from synthcheck.evaluation.dataset import LabelledImage
+    from synthcheck.evaluation.report import EvaluationReport
 
 __all__ = ["evaluate"]
 
@@ -28,10 +33,10 @@ def evaluate(
     ),
     model: str = typer.Option(
         "auto",
-        "--profile",
         "--model",
+        "--profile",
         help="auto (as in scan: CLIP when installed, else fast), fast, thorough, project:NAME "
-        "or local-dir:PATH; 'default' means auto.",
+        "or local-dir:PATH; 'default' means auto. --profile is its old name.",
     ),
     calibration: str | None = typer.Option(
         None, "--calibration", help="Calibration profile whose thresholds are the active ones."
@@ -68,9 +73,7 @@ def evaluate(
     calibration, per-generator and per-source breakdowns and (with --robustness) the same under
     JPEG, resize, crop, WebP and screenshot laundering.
     """
-    from synthcheck.evaluation.dataset import items_from_csv, items_from_folders, sample_items
     from synthcheck.evaluation.evaluate import evaluate_model
-    from synthcheck.evaluation.html import render_html
     from synthcheck.evaluation.models import resolve_model
     from synthcheck.evaluation.scoring import ScoreCache
     from synthcheck.evaluation.terminal import print_report, progress_bar
@@ -78,28 +81,11 @@ def evaluate(
     console = Console()
     err = Console(stderr=True)
     with exit_on_error(err):
-        if csv_file is not None and (real is not None or ai is not None):
-            raise ConfigError("give either --csv or --real and --ai, not both")
-        if csv_file is not None:
-            items, ignored = items_from_csv(csv_file), 0
-        elif real is not None and ai is not None:
-            items, ignored = items_from_folders(real, ai)
-        else:
-            raise ConfigError("give --real DIR and --ai DIR, or --csv FILE")
-        if limit is not None:
-            items = sample_items(items, limit, seed)
+        items, ignored = _labelled_items(real, ai, csv_file, limit, seed)
         pixel_model = resolve_model(model)
+        picked = _conditions(conditions)
         if robustness or conditions:
-            from synthcheck.evaluation.robustness import CLEAN, DEFAULT_SWEEP
-
-            picked = [c.strip() for c in conditions.split(",")] if conditions else DEFAULT_SWEEP
-            n = 1 + len({c for c in picked if c and c != CLEAN})
-            # The sweep scores every image once per condition: say so before a long silence.
-            err.print(
-                f"scoring {len(items)} images under {n} conditions (clean + {n - 1} laundered "
-                f"versions: about {n} times a plain scan; --no-robustness skips the sweep)",
-                highlight=False,
-            )
+            _announce_sweep(err, len(items), picked)
         with (
             ScoreCache.for_model(pixel_model, persist=cache) as store,
             progress_bar(err, "scoring", len(items)) as advance,
@@ -109,9 +95,7 @@ def evaluate(
                 items=items,
                 calibration=calibration,
                 robustness=robustness,
-                conditions=[c.strip() for c in conditions.split(",") if c.strip()]
-                if conditions
-                else None,
+                conditions=picked,
                 cache=store,
                 batch_size=batch_size,
                 n_boot=bootstrap,
@@ -120,6 +104,54 @@ def evaluate(
                 progress=advance,
             )
     print_report(report, console)
+    _write_reports(report, json_out, html_out, console)
+
+
+def _labelled_items(
+    real: Path | None, ai: Path | None, csv_file: Path | None, limit: int | None, seed: int
+) -> tuple[list[LabelledImage], int]:
+    """The labelled images of --csv, or of --real and --ai (with the files ignored there),
+    sampled down to --limit per class."""
+    from synthcheck.evaluation.dataset import items_from_csv, items_from_folders, sample_items
+
+    if csv_file is not None and (real is not None or ai is not None):
+        raise ConfigError("give either --csv or --real and --ai, not both")
+    if csv_file is not None:
+        items, ignored = items_from_csv(csv_file), 0
+    elif real is not None and ai is not None:
+        items, ignored = items_from_folders(real, ai)
+    else:
+        raise ConfigError("give --real DIR and --ai DIR, or --csv FILE")
+    if limit is not None:
+        items = sample_items(items, limit, seed)
+    return items, ignored
+
+
+def _conditions(conditions: str | None) -> list[str] | None:
+    """The transforms of --conditions (None: the full sweep, when --robustness is on)."""
+    if not conditions:
+        return None
+    return [c.strip() for c in conditions.split(",") if c.strip()]
+
+
+def _announce_sweep(err: Console, n_items: int, picked: list[str] | None) -> None:
+    """The sweep scores every image once per condition: say so before a long silence."""
+    from synthcheck.evaluation.robustness import CLEAN, DEFAULT_SWEEP
+
+    chosen = DEFAULT_SWEEP if picked is None else picked
+    n = 1 + len({c for c in chosen if c and c != CLEAN})
+    err.print(
+        f"scoring {n_items} images under {n} conditions (clean + {n - 1} laundered "
+        f"versions: about {n} times a plain scan; --no-robustness skips the sweep)",
+        highlight=False,
+    )
+
+
+def _write_reports(
+    report: EvaluationReport, json_out: Path | None, html_out: Path | None, console: Console
+) -> None:
+    from synthcheck.evaluation.html import render_html
+
     if json_out is not None:
         json_out.write_text(json.dumps(report.to_dict(), indent=1) + "\n", encoding="utf-8")
         console.print(f"JSON report: {json_out}")

@@ -5,8 +5,25 @@ from __future__ import annotations
 import typer
 
 from synthcheck.cli.app import app
+from synthcheck.engine.models import MODEL_CHOICES
+from synthcheck.engine.options import (
+    DEFAULT_HEATMAP_TILES,
+    DEFAULT_MODEL,
+    MAX_HEATMAP_TILES,
+    MIN_HEATMAP_TILES,
+    MIN_MEMORY_MB,
+    MIN_WORKERS,
+)
 from synthcheck.errors import ConfigError
-from synthcheck.service.settings import DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT
+from synthcheck.service.settings import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_FILES,
+    DEFAULT_MAX_MEMORY_MB,
+    DEFAULT_MAX_UPLOAD_MB,
+    DEFAULT_PORT,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WORKERS,
+)
 
 __all__ = ["serve"]
 
@@ -14,35 +31,41 @@ __all__ = ["serve"]
 @app.command()
 def serve(
     host: str = typer.Option(
-        "127.0.0.1", help="Address to bind; anything but loopback needs --token."
+        DEFAULT_HOST, help="Address to bind; anything but loopback needs --token."
     ),
-    port: int = typer.Option(8000, help="TCP port."),
+    port: int = typer.Option(DEFAULT_PORT, help="TCP port."),
     token: str | None = typer.Option(
         None, envvar="SYNTHCHECK_TOKEN", help="Bearer token required on every API route."
     ),
     insecure: bool = typer.Option(
         False, "--insecure", help="Allow a non-loopback bind without a token (anyone can upload)."
     ),
-    profile: str = typer.Option(
-        "auto", help="Pixel-model profile: auto, fast, thorough, provenance."
+    model: str = typer.Option(
+        DEFAULT_MODEL,
+        "--model",
+        "--profile",
+        help=f"Pixel model: {MODEL_CHOICES} (as in scan; --profile is its old name).",
     ),
-    calibration: str | None = typer.Option(None, help="Calibration profile name (see calibrate)."),
-    max_upload_mb: int = typer.Option(50, help="Largest request body accepted, in MiB."),
-    max_files: int = typer.Option(32, help="Most files accepted in one request."),
+    calibration: str | None = typer.Option(None, help="Calibration name (see calibrate)."),
+    max_upload_mb: int = typer.Option(
+        DEFAULT_MAX_UPLOAD_MB, help="Largest request body accepted, in MiB."
+    ),
+    max_files: int = typer.Option(DEFAULT_MAX_FILES, help="Most files accepted in one request."),
     workers: int = typer.Option(
-        2, min=1, help="Worker processes analysing uploads (one image at a time each)."
+        DEFAULT_WORKERS,
+        min=MIN_WORKERS,
+        help="Worker processes analysing uploads (one image at a time each).",
     ),
     timeout: float = typer.Option(
         DEFAULT_TIMEOUT,
         "--timeout",
-        min=0.001,
-        help="Seconds allowed per uploaded file; a slower file is an error result and its "
-        "worker is ended and replaced.",
+        help="Seconds allowed per uploaded file (more than 0); a slower file is an error result "
+        "and its worker is ended and replaced.",
     ),
     max_memory: int = typer.Option(
         DEFAULT_MAX_MEMORY_MB,
         "--max-memory",
-        min=256,
+        min=MIN_MEMORY_MB,
         help="MiB of resident memory allowed per worker; a file that needs more is an error "
         "result and its worker is replaced.",
     ),
@@ -57,9 +80,10 @@ def serve(
     heatmap_tiles: int | None = typer.Option(
         None,
         "--heatmap-tiles",
-        min=1,
-        max=1024,
-        help="Native tiles each heatmap (detect?heatmap=true) scores; default 48.",
+        min=MIN_HEATMAP_TILES,
+        max=MAX_HEATMAP_TILES,
+        help="Native tiles each heatmap (detect?heatmap=true) scores; "
+        f"default {DEFAULT_HEATMAP_TILES}.",
         show_default=False,
     ),
 ) -> None:
@@ -85,7 +109,7 @@ def serve(
             port=port,
             token=token,
             insecure=insecure,
-            profile=profile,
+            profile=model,
             calibration=calibration,
             max_upload_bytes=max_upload_mb * 1024 * 1024,
             max_files=max_files,

@@ -2,6 +2,9 @@
 
 >>> for result in scan(["photos/"], profile="provenance", workers=2):  # doctest: +SKIP
 ...     print(result.path, result.verdict, result.p_ai)
+
+The keywords of :func:`scan` are the fields of :class:`~synthcheck.engine.options.ScanOptions`
+(``profile`` is the old name of ``model``); a ready ``options=ScanOptions(...)`` is accepted too.
 """
 
 from __future__ import annotations
@@ -16,17 +19,18 @@ from pathlib import Path
 from types import FrameType
 
 from synthcheck.engine.detector import Detector
-from synthcheck.engine.executor import (
+from synthcheck.engine.executor import DaskExecutor, Executor, ProcessExecutor, SerialExecutor
+from synthcheck.engine.options import (
+    DEFAULT_MAX_IMAGE_MB,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MODEL,
     DEFAULT_TIMEOUT_S,
-    DaskExecutor,
-    Executor,
-    ProcessExecutor,
-    ScanConfig,
-    SerialExecutor,
+    MIN_BATCH_SIZE,
+    MIN_WORKERS,
+    ScanOptions,
 )
 from synthcheck.engine.walk import WalkStats, expand_paths
 from synthcheck.errors import ConfigError
-from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 from synthcheck.results import ScanResult
 
 __all__ = ["batched", "default_batch_size", "make_executor", "scan", "scan_paths"]
@@ -34,8 +38,8 @@ __all__ = ["batched", "default_batch_size", "make_executor", "scan", "scan_paths
 
 def batched(paths: Iterable[str], size: int) -> Iterator[list[str]]:
     """Consecutive lists of at most ``size`` paths."""
-    if size < 1:
-        raise ConfigError(f"batch size must be at least 1, got {size}")
+    if size < MIN_BATCH_SIZE:
+        raise ConfigError(f"batch size must be at least {MIN_BATCH_SIZE}, got {size}")
     it = iter(paths)
     while batch := list(islice(it, size)):
         yield batch
@@ -99,18 +103,21 @@ def unguarded_main_script(frame: FrameType | None = None) -> str | None:
 
 
 def make_executor(
-    config: ScanConfig,
+    config: ScanOptions,
     *,
-    workers: int = 1,
+    workers: int | None = None,
     cluster: str | None = None,
     detector: Detector | None = None,
 ) -> Executor:
     """The backend for these options: Dask when ``cluster`` is given, a process pool when
-    ``workers`` > 1, else this process (reusing ``detector`` when given)."""
+    ``workers`` > 1, else this process (reusing ``detector`` when given). ``workers`` and
+    ``cluster`` default to the options' own."""
+    workers = config.workers if workers is None else workers
+    cluster = config.cluster if cluster is None else cluster
     if cluster is not None:
         return DaskExecutor(config, cluster)
-    if workers < 1:
-        raise ConfigError(f"workers must be at least 1, got {workers}")
+    if workers < MIN_WORKERS:
+        raise ConfigError(f"workers must be at least {MIN_WORKERS}, got {workers}")
     if workers == 1 and config.max_memory_mb is None:
         return SerialExecutor(config, detector)
     script = unguarded_main_script()
@@ -148,12 +155,13 @@ def scan_paths(
 def scan(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
-    profile: str = "auto",
-    workers: int = 1,
+    options: ScanOptions | None = None,
+    profile: str = DEFAULT_MODEL,
+    workers: int = MIN_WORKERS,
     cluster: str | None = None,
     calibration: str | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
-    max_image_mb: int = DEFAULT_MAX_IMAGE_BYTES // 2**20,
+    max_image_mb: int = DEFAULT_MAX_IMAGE_MB,
     timeout: float | None = DEFAULT_TIMEOUT_S,
     max_memory_mb: int | None = None,
     heatmaps: str | os.PathLike[str] | None = None,
@@ -164,25 +172,27 @@ def scan(
 ) -> Iterator[ScanResult]:
     """Scan files and folders; yield one :class:`ScanResult` per file as each completes.
 
-    ``profile`` is a pixel-model profile ("auto", "fast", "thorough") or "provenance" (no pixel
-    model). ``workers`` > 1 uses a local process pool; ``cluster`` ("tcp://HOST:PORT") a Dask
+    ``profile`` is a model name ("auto", "fast", "thorough", "provenance" for no pixel model,
+    or "local-dir:PATH"; see :mod:`synthcheck.engine.models`). ``workers`` > 1 uses a local
+    process pool; ``cluster`` ("tcp://HOST:PORT") a Dask
     scheduler. ``timeout`` limits the seconds per file (None: no limit), ``max_image_mb`` the
     memory one image may need to decode and analyse (checked on its header), ``max_memory_mb``
     the resident memory of
     each worker process (a file that needs more is reported, the scan goes on); ``heatmaps``
     names a folder for heatmap overlays, each scoring up to ``heatmap_tiles`` native tiles
-    (default 48). Files left out by the folder walk are counted in
-    ``stats`` when given. A missing path raises :class:`~synthcheck.errors.ConfigError` before
-    anything is scanned; a bad file gives a result with verdict "error".
+    (default 48). ``options`` gives all of these at once as a
+    :class:`~synthcheck.engine.options.ScanOptions` (then leave those keywords out). Files left
+    out by the folder walk are counted in
+    ``stats`` when given. A missing path or a bad option raises
+    :class:`~synthcheck.errors.ConfigError` before anything is scanned; a bad file gives a result
+    with verdict "error".
 
     Worker processes are started with ``spawn``, which re-runs a script's top level in each
     worker; a script that calls this with ``workers`` > 1 outside ``if __name__ == "__main__":``
     therefore gets a ``RuntimeWarning`` and a scan in this process instead of per-file crashes.
     """
-    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
-    files = list(expand_paths(items, stats=stats, all_files=all_files))
-    config = ScanConfig(
-        profile=profile,
+    from_keywords = ScanOptions(
+        model=profile,
         calibration=calibration,
         max_pixels=max_pixels,
         max_image_mb=max_image_mb,
@@ -190,9 +200,18 @@ def scan(
         heatmaps_dir=None if heatmaps is None else os.fspath(heatmaps),
         heatmap_tiles=heatmap_tiles,
         max_memory_mb=max_memory_mb,
+        workers=workers,
+        cluster=cluster,
+        batch_size=batch_size,
     )
-    executor = make_executor(config, workers=workers, cluster=cluster)
-    size = batch_size if batch_size is not None else default_batch_size(workers, cluster)
+    if options is None:
+        options = from_keywords
+    elif from_keywords != ScanOptions():
+        raise ConfigError("pass the scan options either as options=ScanOptions(...) or as keywords")
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    files = list(expand_paths(items, stats=stats, all_files=all_files))
+    executor = make_executor(options)
+    size = options.batch_size or default_batch_size(options.workers, options.cluster)
     try:
         yield from scan_paths(files, executor, batch_size=size)
     finally:

@@ -4,9 +4,9 @@ Every backend implements :class:`Executor`: ``map_unordered`` takes batches of f
 yields one :class:`~synthcheck.results.ScanResult` per path in order of completion, keeping only
 a bounded number of batches in flight so that memory does not grow with the size of the scan.
 Tasks carry paths, never pixels; each worker process builds its :class:`Detector` once from a
-picklable :class:`ScanConfig` and reuses it.
+picklable :class:`~synthcheck.engine.options.ScanOptions` and reuses it.
 
-The per-file time limit (``ScanConfig.timeout``) is enforced with ``SIGALRM`` where the scan runs
+The per-file time limit (``ScanOptions.timeout``) is enforced with ``SIGALRM`` where the scan runs
 on a process's main thread (serial and process pool). Process-pool workers also arm a hard limit
 (``faulthandler``, which fires even inside native code) that ends the worker; the pool is then
 rebuilt and the batches it held are retried one file at a time, so only the culprit is reported.
@@ -28,89 +28,41 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
-from synthcheck.engine.build import build_detector
 from synthcheck.engine.detector import Detector
+from synthcheck.engine.options import DEFAULT_TIMEOUT_S, MIN_MEMORY_MB, MIN_WORKERS, ScanOptions
 from synthcheck.errors import ConfigError, InputError, ScanTimeoutError
-from synthcheck.intake.decode import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS, load_image
+from synthcheck.intake.decode import load_image
 from synthcheck.results import ErrorInfo, ScanResult
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "MIN_MEMORY_MB",
     "DaskExecutor",
     "Executor",
     "ProcessExecutor",
     "ScanConfig",
+    "ScanOptions",
     "SerialExecutor",
     "process_running",
     "scan_batch",
     "scan_one",
 ]
 
-#: Seconds a file may take by default: no input under the pixel budget needs more, and a
-#: parser or decoder that hangs on a hostile file must not hold a batch forever.
-DEFAULT_TIMEOUT_S = 60.0
-
 #: Extra seconds past ``timeout`` before a process-pool worker is ended by the hard limit.
 HARD_LIMIT_GRACE = 5.0
-#: The smallest memory cap accepted: a worker with its models loaded needs about this much.
-MIN_MEMORY_MB = 256
 #: Exit status of a worker ended by its memory watchdog.
 MEMORY_EXIT_CODE = 86
 
 
-@dataclass(frozen=True)
-class ScanConfig:
-    """A picklable recipe for the detector and the per-file options of a scan."""
-
-    profile: str = "auto"
-    calibration: str | None = None
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    #: Memory budget for one image's decode and analysis, checked on the header (MiB).
-    max_image_mb: int = DEFAULT_MAX_IMAGE_BYTES // 2**20
-    #: Seconds per file (None: no limit).
-    timeout: float | None = DEFAULT_TIMEOUT_S
-    heatmaps_dir: str | None = None
-    #: Whether heatmap PNGs carry the colour legend strip (the web UI draws its own legend
-    #: beside an overlay that must have the image's proportions).
-    heatmap_legend: bool = True
-    #: Native tiles each heatmap scores (None: the pixel model's default); verdicts never
-    #: depend on it.
-    heatmap_tiles: int | None = None
-    #: Resident-memory cap per worker process in MiB (None: no cap). A worker that goes over it
-    #: is ended and the file it was scanning is reported; the scan goes on in a fresh worker.
-    max_memory_mb: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.timeout is not None and not self.timeout > 0:
-            raise ConfigError(f"timeout must be a positive number of seconds, got {self.timeout}")
-        if self.max_memory_mb is not None and self.max_memory_mb < MIN_MEMORY_MB:
-            raise ConfigError(
-                f"max_memory_mb must be at least {MIN_MEMORY_MB} (the models alone need that), "
-                f"got {self.max_memory_mb}"
-            )
-        if self.max_pixels < 1:
-            raise ConfigError(f"max_pixels must be at least 1, got {self.max_pixels}")
-        if self.max_image_mb < 1:
-            raise ConfigError(f"max_image_mb must be at least 1, got {self.max_image_mb}")
-        if self.heatmap_tiles is not None:
-            from synthcheck.pixel.profiles import check_heatmap_tiles
-
-            check_heatmap_tiles(self.heatmap_tiles)
-
-    def build(self) -> Detector:
-        return build_detector(
-            self.profile,
-            calibration=self.calibration,
-            max_pixels=self.max_pixels,
-            max_image_bytes=self.max_image_mb * 2**20,
-            heatmap_tiles=self.heatmap_tiles,
-        )
+#: The old name of :class:`ScanOptions`.
+ScanConfig = ScanOptions
 
 
 class Executor(Protocol):
@@ -190,7 +142,7 @@ def _write_heatmap(result: ScanResult, pixels: Any, folder: str, legend: bool = 
     result.heatmap = str(out)
 
 
-def scan_one(detector: Detector, path: str, config: ScanConfig) -> ScanResult:
+def scan_one(detector: Detector, path: str, config: ScanOptions) -> ScanResult:
     """Scan one file under the config's time limit; never raises for a bad file."""
     start = time.perf_counter()
     deadline = _Deadline(path, config.timeout)
@@ -223,11 +175,11 @@ def scan_one(detector: Detector, path: str, config: ScanConfig) -> ScanResult:
 
 # ------------------------------------------------------------ per-process detector cache
 
-_DETECTORS: dict[ScanConfig, Detector] = {}
+_DETECTORS: dict[ScanOptions, Detector] = {}
 _DETECTORS_LOCK = threading.Lock()
 
 
-def _cached_detector(config: ScanConfig) -> Detector:
+def _cached_detector(config: ScanOptions) -> Detector:
     with _DETECTORS_LOCK:
         detector = _DETECTORS.get(config)
         if detector is None:
@@ -235,7 +187,7 @@ def _cached_detector(config: ScanConfig) -> Detector:
         return detector
 
 
-def scan_batch(config: ScanConfig, paths: Sequence[str]) -> list[ScanResult]:
+def scan_batch(config: ScanOptions, paths: Sequence[str]) -> list[ScanResult]:
     """Scan ``paths`` with this process's detector for ``config`` (built on first use).
 
     This is the task function of the process pool and of Dask workers.
@@ -250,7 +202,7 @@ def scan_batch(config: ScanConfig, paths: Sequence[str]) -> list[ScanResult]:
 class SerialExecutor:
     """Scan in the calling process (``--workers 1``); the detector may be shared with the caller."""
 
-    def __init__(self, config: ScanConfig, detector: Detector | None = None) -> None:
+    def __init__(self, config: ScanOptions, detector: Detector | None = None) -> None:
         self.config = config
         self.detector = detector if detector is not None else config.build()
 
@@ -282,7 +234,7 @@ def process_running(process: Any) -> bool:
     return True
 
 
-_WORKER_CONFIG: ScanConfig | None = None
+_WORKER_CONFIG: ScanOptions | None = None
 
 
 def _watch_memory(limit_mb: int, interval: float = 0.05) -> None:
@@ -307,7 +259,7 @@ def _watch_memory(limit_mb: int, interval: float = 0.05) -> None:
         threading.Thread(target=watch, name="synthcheck-memory-watch", daemon=True).start()
 
 
-def _init_worker(config: ScanConfig) -> None:
+def _init_worker(config: ScanOptions) -> None:
     global _WORKER_CONFIG
     _WORKER_CONFIG = config
     # Ctrl-C is handled by the parent, which shuts the pool down.
@@ -354,14 +306,14 @@ class ProcessExecutor:
 
     def __init__(
         self,
-        config: ScanConfig,
+        config: ScanOptions,
         workers: int,
         *,
         max_in_flight: int | None = None,
         start_method: str = "spawn",
     ) -> None:
-        if workers < 1:
-            raise ConfigError(f"workers must be at least 1, got {workers}")
+        if workers < MIN_WORKERS:
+            raise ConfigError(f"workers must be at least {MIN_WORKERS}, got {workers}")
         self.config = config
         self.workers = workers
         self.max_in_flight = max_in_flight or 2 * workers
@@ -530,7 +482,7 @@ class DaskExecutor:
 
     def __init__(
         self,
-        config: ScanConfig,
+        config: ScanOptions,
         address: str | None = None,
         *,
         client: Any = None,

@@ -11,9 +11,9 @@ from synthcheck.engine.detector import PixelModel
 from synthcheck.errors import DataError
 from synthcheck.evaluation.calibration import (
     DEFAULT_REAL_SHARE,
-    CalibrationProfile,
+    Calibration,
     fit_thresholds,
-    validate_profile_name,
+    validate_calibration_name,
     validate_target_fpr,
 )
 from synthcheck.evaluation.dataset import AI, REAL, items_from_paths
@@ -36,12 +36,12 @@ def calibrate_model(
     batch_size: int = 8,
     progress: Progress | None = None,
     real_share: float = DEFAULT_REAL_SHARE,
-) -> CalibrationProfile:
-    """Score the images and fit a :class:`CalibrationProfile` (not yet saved; see
-    :func:`synthcheck.evaluation.save_profile`). Unreadable files are skipped and counted;
+) -> Calibration:
+    """Score the images and fit a :class:`Calibration` (not yet saved; see
+    :func:`synthcheck.evaluation.save_calibration`). Unreadable files are skipped and counted;
     :class:`DataError` when no real photo could be scored. ``real_share``: the share of these
     photos the profile should call "real" (the rule: :mod:`synthcheck.evaluation.calibration`)."""
-    validate_profile_name(name)
+    validate_calibration_name(name)
     validate_target_fpr(target_fpr)
     items = items_from_paths(real_paths, ai_paths)
     if not any(item.label == REAL for item in items):
@@ -56,7 +56,7 @@ def calibrate_model(
         raise DataError(f"none of the real photos could be scored ({first})")
     skipped = len(items) - int(np.count_nonzero(ok))
     fit = fit_thresholds(real, target_fpr, ai if ai.size else None, real_share=real_share)
-    return CalibrationProfile.from_fit(
+    return Calibration.from_fit(
         fit,
         name=name,
         model_profile=model_profile,

@@ -36,12 +36,18 @@ from synthcheck.evaluation.intervals import clopper_pearson, images_needed_for_f
 # are re-exported here, where they have always been imported from.
 from synthcheck.fusion.calibration import (
     DEFAULT_REAL_SHARE,
+    Calibration,
     CalibrationProfile,
     ThresholdFit,
+    calibration_path,
+    list_calibrations,
     list_profiles,
+    load_calibration,
     load_profile,
     profile_path,
+    save_calibration,
     save_profile,
+    validate_calibration_name,
     validate_profile_name,
 )
 from synthcheck.fusion.rules import Thresholds
@@ -49,13 +55,19 @@ from synthcheck.fusion.rules import Thresholds
 __all__ = [
     "DEFAULT_REAL_SHARE",
     "MAX_REAL_THRESHOLD",
+    "Calibration",
     "CalibrationProfile",
     "ThresholdFit",
+    "calibration_path",
     "fit_thresholds",
+    "list_calibrations",
     "list_profiles",
+    "load_calibration",
     "load_profile",
     "profile_path",
+    "save_calibration",
     "save_profile",
+    "validate_calibration_name",
     "validate_profile_name",
     "validate_real_share",
     "validate_target_fpr",

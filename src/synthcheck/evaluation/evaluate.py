@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from synthcheck.engine.detector import PixelModel
 from synthcheck.errors import DataError
 from synthcheck.evaluation.bias_audit import audit_bias
-from synthcheck.evaluation.calibration import load_profile
+from synthcheck.evaluation.calibration import load_calibration
 from synthcheck.evaluation.dataset import AI, REAL, LabelledImage, items_from_paths
 from synthcheck.evaluation.metrics import (
     auc_bootstrap_ci,
@@ -138,9 +138,9 @@ def _active_thresholds(
     notes: list[str] = []
     active = thresholds
     if active is None and calibration:
-        profile = load_profile(calibration)
-        active = profile.thresholds
-        mismatch = profile.mismatch(model_key(pixel_model))
+        stored = load_calibration(calibration)
+        active = stored.thresholds
+        mismatch = stored.mismatch(model_key(pixel_model))
         if mismatch:
             notes.append(mismatch)
     return active or DEFAULT_THRESHOLDS, notes

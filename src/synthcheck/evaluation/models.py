@@ -1,60 +1,48 @@
-"""Resolve a ``--model`` specification into a pixel model to evaluate or calibrate.
+"""Resolve a ``--model`` name into a pixel model to evaluate or calibrate, and the loaders of the
+model-name prefixes that the engine cannot build itself.
 
-``default``            the default detector's ``auto`` profile (CLIP when installed, else fast)
-``auto|fast|thorough`` a profile of the default detector
-``project:NAME``       the current model of a train-your-own project
-``local-dir:PATH``     a model folder in the default detector's layout (heads + model card),
-                       e.g. one written by ``scripts/train_default.py fit --out PATH``
+Names are parsed and built by :func:`synthcheck.engine.models.create_model` (the one factory
+``scan``, ``serve``, ``evaluate`` and ``calibrate`` share): ``auto`` (``default``), ``fast``,
+``thorough``, ``local-dir:PATH`` and ``project:NAME``, whose loader is :func:`load_project`
+here (project models live in ``synthcheck.training``, above the engine). This module is cheap to
+import (the package loads its other modules on first use), so ``scan`` and ``serve`` pass
+:func:`model_loaders` on to their workers without loading scikit-learn for other models.
 """
 
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
-from typing import Any
-
 from synthcheck.engine.detector import PixelModel
-from synthcheck.errors import ConfigError, ModelError
+from synthcheck.engine.models import MODEL_ALIASES, MODEL_CHOICES, ModelLoader, create_model
+from synthcheck.errors import ConfigError
 
-__all__ = ["MODEL_CHOICES", "concrete_spec", "resolve_model"]
-
-MODEL_CHOICES = "default, auto, fast, thorough, project:NAME or local-dir:PATH"
-
-
-def _pixel_module() -> Any:
-    try:
-        return importlib.import_module("synthcheck.pixel")
-    except ImportError as exc:
-        raise ModelError(f"the pixel detector is not available here: {exc}") from exc
+__all__ = ["MODEL_CHOICES", "concrete_spec", "load_project", "model_loaders", "resolve_model"]
 
 
-def resolve_model(spec: str) -> PixelModel:
-    """The pixel model named by ``spec`` (see the module docstring). Raises
-    :class:`ConfigError` for an unknown form and :class:`ModelError` (or
-    :class:`~synthcheck.errors.BackboneNotInstalledError`) when it cannot be loaded."""
-    value = spec.strip()
-    if value in ("default", "auto", "fast", "thorough"):
-        profile = "auto" if value == "default" else value
-        model: PixelModel = _pixel_module().create_pixel_model(profile)
-        return model
-    if value.startswith("local-dir:"):
-        folder = Path(value.removeprefix("local-dir:")).expanduser()
-        if not folder.is_dir():
-            raise ConfigError(f"local-dir model {folder} is not a folder")
-        model = _pixel_module().create_pixel_model("auto", model_dir=folder)
-        return model
-    if value.startswith("project:"):
-        name = value.removeprefix("project:")
-        if not name:
-            raise ConfigError("project:NAME needs a project name")
-        return _project_model(name)
-    raise ConfigError(f"unknown model {spec!r}; choose {MODEL_CHOICES}")
-
-
-def _project_model(name: str) -> PixelModel:
+def load_project(name: str) -> PixelModel:
+    """The current model of project ``name`` (the loader of ``project:NAME``)."""
     from synthcheck.training import load_project_model
 
     model: PixelModel = load_project_model(name)
+    return model
+
+
+def model_loaders() -> tuple[tuple[str, ModelLoader], ...]:
+    """``(prefix, loader)`` pairs for :class:`~synthcheck.engine.options.ScanOptions` ``loaders``
+    and :func:`~synthcheck.engine.models.create_model`: the prefixes built above the engine."""
+    return (("project", load_project),)
+
+
+def resolve_model(spec: str, *, heatmap_tiles: int | None = None) -> PixelModel:
+    """The pixel model named by ``spec`` (see the module docstring). Raises
+    :class:`ConfigError` for an unknown form or "provenance" (no pixel model to measure) and
+    :class:`~synthcheck.errors.ModelError` (or
+    :class:`~synthcheck.errors.BackboneNotInstalledError`) when it cannot be loaded."""
+    model = create_model(spec, heatmap_tiles=heatmap_tiles, loaders=dict(model_loaders()))
+    if model is None:
+        raise ConfigError(
+            f"model {spec!r} runs no pixel model, so there is nothing to score; choose "
+            f"{MODEL_CHOICES.replace('provenance, ', '')}"
+        )
     return model
 
 
@@ -62,7 +50,8 @@ def concrete_spec(spec: str, model: PixelModel) -> str:
     """``spec`` with ``default`` / ``auto`` replaced by the profile that actually loaded ("fast"
     without the CLIP backbone, "thorough" with it), so that a calibration records the model its
     thresholds were fitted on rather than a choice that depends on what is installed."""
-    if spec.strip() not in ("default", "auto"):
-        return spec.strip()
+    value = spec.strip()
+    if MODEL_ALIASES.get(value, value) != "auto":
+        return value
     profile = getattr(getattr(model, "profile", None), "name", None)
     return profile if profile in ("fast", "thorough") else "auto"

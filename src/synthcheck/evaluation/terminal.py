@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from synthcheck.evaluation.calibration import CalibrationProfile
+from synthcheck.evaluation.calibration import Calibration
 from synthcheck.evaluation.report import EvaluationReport
 
 __all__ = ["duration", "print_calibration", "print_report", "progress_bar"]
@@ -143,9 +143,9 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def print_calibration(profile: CalibrationProfile, console: Console) -> None:
-    """What the profile promises, with its uncertainty and warnings."""
-    p = profile
+def print_calibration(calibration: Calibration, console: Console) -> None:
+    """What the calibration promises, with its uncertainty and warnings."""
+    p = calibration
     t = p.thresholds
     console.print(
         f"[bold]Calibration profile {p.name!r}[/] for {p.model_name or p.model_profile}: "

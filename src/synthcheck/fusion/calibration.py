@@ -1,8 +1,12 @@
-"""Calibration profiles as stored files: what the engine reads to replace its default thresholds.
+"""Calibrations as stored files: what the engine reads to replace its default thresholds.
 
-A profile is fitted by :mod:`synthcheck.evaluation.calibration` (the order-statistic rule) and
-stored by name under ``<home>/calibration/NAME.json``; :func:`load_profile` is all a scan needs, so
-it lives below the engine and loads neither numpy nor the evaluation package.
+A calibration (a named set of thresholds; in messages, file formats and the public API, where
+it was always called so, a "calibration profile") is fitted by
+:mod:`synthcheck.evaluation.calibration` (the order-statistic rule) and stored by name under
+``<home>/calibration/NAME.json``; :func:`load_calibration` is all a scan needs, so it lives below
+the engine and loads neither numpy nor the evaluation package. In code, "profile" means a pixel
+model's profile only; the old names (``CalibrationProfile``, ``load_profile``, ``save_profile``,
+``list_profiles``, ``profile_path``, ``validate_profile_name``) remain as aliases.
 """
 
 from __future__ import annotations
@@ -21,12 +25,18 @@ from synthcheck.home import synthcheck_home
 
 __all__ = [
     "DEFAULT_REAL_SHARE",
+    "Calibration",
     "CalibrationProfile",
     "ThresholdFit",
+    "calibration_path",
+    "list_calibrations",
     "list_profiles",
+    "load_calibration",
     "load_profile",
     "profile_path",
+    "save_calibration",
     "save_profile",
+    "validate_calibration_name",
     "validate_profile_name",
 ]
 
@@ -61,7 +71,7 @@ class ThresholdFit:
 
 
 @dataclass
-class CalibrationProfile:
+class Calibration:
     """A named set of thresholds fitted on a user's real photos for one pixel-model profile.
 
     ``fpr_ci`` is the 95% Clopper–Pearson interval of the false-positive rate measured on the
@@ -102,7 +112,7 @@ class CalibrationProfile:
         return self.real_as_real / n, self.real_as_unsure / n, ai / n
 
     def __post_init__(self) -> None:
-        validate_profile_name(self.name)
+        validate_calibration_name(self.name)
 
     def mismatch(self, model_name: str) -> str | None:
         """A warning when the profile was fitted for another pixel model than ``model_name``
@@ -126,7 +136,7 @@ class CalibrationProfile:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CalibrationProfile:
+    def from_dict(cls, data: dict[str, Any]) -> Calibration:
         try:
             values = dict(data)
             values.pop("format_version", None)
@@ -149,7 +159,7 @@ class CalibrationProfile:
         real_dir: str | None = None,
         ai_dir: str | None = None,
         skipped: int = 0,
-    ) -> CalibrationProfile:
+    ) -> Calibration:
         """Wrap a :class:`ThresholdFit` as a storable profile stamped with the current time."""
         return cls(
             name=name,
@@ -176,7 +186,7 @@ class CalibrationProfile:
         )
 
 
-def validate_profile_name(name: str) -> None:
+def validate_calibration_name(name: str) -> None:
     """Raise :class:`ConfigError` unless ``name`` is a safe profile (and file) name."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigError(
@@ -189,16 +199,16 @@ def _folder(home: str | Path | None) -> Path:
     return synthcheck_home(home) / "calibration"
 
 
-def profile_path(name: str, home: str | Path | None = None) -> Path:
+def calibration_path(name: str, home: str | Path | None = None) -> Path:
     """Where the profile ``name`` is (or would be) stored."""
-    validate_profile_name(name)
+    validate_calibration_name(name)
     return _folder(home) / f"{name}.json"
 
 
-def save_profile(profile: CalibrationProfile, home: str | Path | None = None) -> Path:
+def save_calibration(profile: Calibration, home: str | Path | None = None) -> Path:
     """Store ``profile`` under ``<home>/calibration/<name>.json`` (atomically; replaces any
     profile of the same name) and return the path."""
-    path = profile_path(profile.name, home)
+    path = calibration_path(profile.name, home)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(profile.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -206,7 +216,7 @@ def save_profile(profile: CalibrationProfile, home: str | Path | None = None) ->
     return path
 
 
-def list_profiles(home: str | Path | None = None) -> list[str]:
+def list_calibrations(home: str | Path | None = None) -> list[str]:
     """Names of the stored calibration profiles, sorted."""
     folder = _folder(home)
     if not folder.is_dir():
@@ -214,11 +224,11 @@ def list_profiles(home: str | Path | None = None) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.json") if _NAME.match(p.stem))
 
 
-def load_profile(name: str, home: str | Path | None = None) -> CalibrationProfile:
+def load_calibration(name: str, home: str | Path | None = None) -> Calibration:
     """Load a stored profile; :class:`ConfigError` naming the known profiles when it is missing."""
-    path = profile_path(name, home)
+    path = calibration_path(name, home)
     if not path.is_file():
-        known = list_profiles(home)
+        known = list_calibrations(home)
         listing = ", ".join(known) if known else "none yet"
         raise ConfigError(
             f"unknown calibration profile {name!r} (known: {listing}); create one with "
@@ -231,9 +241,19 @@ def load_profile(name: str, home: str | Path | None = None) -> CalibrationProfil
     if not isinstance(data, dict):
         raise ConfigError(f"calibration profile {name!r} at {path} is not a JSON object")
     try:
-        profile = CalibrationProfile.from_dict(data)
+        profile = Calibration.from_dict(data)
     except ConfigError as exc:
         raise ConfigError(f"calibration profile {name!r} at {path}: {exc}") from None
     if profile.name != name:
         raise ConfigError(f"calibration profile file {path} names {profile.name!r}, not {name!r}")
     return profile
+
+
+# The old names, from when a calibration was called a profile (public API: CalibrationProfile,
+# load_profile).
+CalibrationProfile = Calibration
+validate_profile_name = validate_calibration_name
+profile_path = calibration_path
+save_profile = save_calibration
+list_profiles = list_calibrations
+load_profile = load_calibration

@@ -2,7 +2,7 @@
 
 ``synthcheck serve`` always uses :class:`WorkerLanes`: ``workers`` one-worker
 :class:`~synthcheck.engine.executor.ProcessExecutor` lanes, each analysing one upload at a time
-under the per-file time limit and memory cap of its :class:`ScanConfig`. A file that hangs a
+under the per-file time limit and memory cap of its :class:`ScanOptions`. A file that hangs a
 parser (even inside native code that holds the GIL) or bloats a decoder ends only its own worker,
 which the lane replaces; the event loop only ever awaits a thread that waits on a pipe, so the
 health route and other requests stay answered meanwhile.
@@ -23,7 +23,8 @@ from typing import Protocol
 import anyio
 
 from synthcheck.engine.detector import Detector
-from synthcheck.engine.executor import ProcessExecutor, ScanConfig
+from synthcheck.engine.executor import ProcessExecutor
+from synthcheck.engine.options import ScanOptions
 from synthcheck.errors import InputError
 from synthcheck.intake.decode import load_image
 from synthcheck.results import ErrorInfo, ScanResult
@@ -52,7 +53,7 @@ class Analysis(Protocol):
 class WorkerLanes:
     """``workers`` worker processes; each upload goes to a free one."""
 
-    def __init__(self, config: ScanConfig, workers: int, *, start_method: str = "spawn") -> None:
+    def __init__(self, config: ScanOptions, workers: int, *, start_method: str = "spawn") -> None:
         self.config = config
         self._lanes = [
             ProcessExecutor(config, 1, start_method=start_method) for _ in range(workers)

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from synthcheck.engine.executor import DEFAULT_TIMEOUT_S
+from synthcheck.engine.options import (
+    DEFAULT_MAX_IMAGE_MB,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MODEL,
+    DEFAULT_TIMEOUT_S,
+    ScanOptions,
+)
 from synthcheck.errors import ConfigError
 
-if TYPE_CHECKING:
-    from synthcheck.engine.executor import ScanConfig
-
-__all__ = ["DEFAULT_MAX_MEMORY_MB", "DEFAULT_TIMEOUT", "ServiceSettings"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_MAX_FILES",
+    "DEFAULT_MAX_MEMORY_MB",
+    "DEFAULT_MAX_UPLOAD_MB",
+    "DEFAULT_PORT",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_WORKERS",
+    "MIN_TOKEN_LENGTH",
+    "ServiceSettings",
+]
 
 #: Seconds one upload may take to analyse before it is reported as timed out (its worker is
 #: ended HARD_LIMIT_GRACE seconds later if the analysis cannot be interrupted): the scan default.
@@ -22,6 +33,16 @@ DEFAULT_TIMEOUT = DEFAULT_TIMEOUT_S
 #: about 460 MiB; the cap leaves room for a near-limit image while keeping a worker under 1.5 GB
 #: even with what a decoder can add between two checks of the watchdog (every 50 ms).
 DEFAULT_MAX_MEMORY_MB = 1280
+#: Where the service listens by default (loopback: nothing beyond this machine can reach it).
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+#: Largest request body accepted, in MiB, and most files in one request.
+DEFAULT_MAX_UPLOAD_MB = 50
+DEFAULT_MAX_FILES = 32
+#: Analysis workers (lanes), each analysing one upload at a time.
+DEFAULT_WORKERS = 2
+#: The shortest bearer token accepted.
+MIN_TOKEN_LENGTH = 16
 
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
@@ -43,16 +64,17 @@ class ServiceSettings:
     explicitly: a detector open to the network would accept anyone's uploads.
     """
 
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
     token: str | None = None
     insecure: bool = False
-    max_upload_bytes: int = 50 * 1024 * 1024
-    max_files: int = 32
-    max_pixels: int = 200_000_000
-    profile: str = "auto"
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
+    max_files: int = DEFAULT_MAX_FILES
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    #: The pixel model (any name :mod:`synthcheck.engine.models` accepts).
+    profile: str = DEFAULT_MODEL
     calibration: str | None = None
-    workers: int = 2
+    workers: int = DEFAULT_WORKERS
     cors_origins: tuple[str, ...] = ()
     #: Native tiles each heatmap scores (None: the pixel model's default, 48).
     heatmap_tiles: int | None = None
@@ -63,8 +85,8 @@ class ServiceSettings:
     #: Resident-memory cap per analysis worker in MiB.
     max_memory_mb: int = DEFAULT_MAX_MEMORY_MB
     #: Memory one image may need to decode and analyse, estimated from its header, in MiB
-    #: (None: intake's default budget).
-    max_image_mb: int | None = None
+    #: (None, as before: the scan default).
+    max_image_mb: int | None = DEFAULT_MAX_IMAGE_MB
     #: Host names accepted in the Host header besides the bound address and loopback names.
     allowed_hosts: tuple[str, ...] = ()
 
@@ -75,38 +97,37 @@ class ServiceSettings:
             raise ConfigError(f"max_upload_bytes must be positive, got {self.max_upload_bytes}")
         if self.max_files <= 0:
             raise ConfigError(f"max_files must be positive, got {self.max_files}")
-        if self.workers <= 0:
-            raise ConfigError(f"workers must be positive, got {self.workers}")
         for name in self.allowed_hosts:
             if not name or any(c in name for c in "/@ \t\r\n") or not name.isascii():
                 raise ConfigError(f"allowed host {name!r} is not a host name or address")
-        # ScanConfig checks the time limit, the memory cap and the pixel budget with the same
-        # messages as `scan`.
-        self.scan_config()
-        if self.heatmap_tiles is not None:
-            from synthcheck.pixel.profiles import check_heatmap_tiles
-
-            check_heatmap_tiles(self.heatmap_tiles)
-        if self.token is not None and len(self.token) < 16:
-            raise ConfigError("token must be at least 16 characters long")
+        # The scan options check the model name, the time limit, the memory cap, the pixel and
+        # image budgets, the heatmap budget and the worker count with the same messages as
+        # `scan`.
+        self.scan_options()
+        if self.token is not None and len(self.token) < MIN_TOKEN_LENGTH:
+            raise ConfigError(f"token must be at least {MIN_TOKEN_LENGTH} characters long")
         if not is_loopback(self.host) and self.token is None and not self.insecure:
             raise ConfigError(
                 f"binding {self.host} exposes the service beyond this machine; pass --token "
                 "(bearer authentication on every route) or, knowingly, --insecure"
             )
 
-    def scan_config(self) -> ScanConfig:
-        """The recipe of the analysis workers' detector and per-file limits."""
-        from synthcheck.engine.executor import ScanConfig
+    def scan_options(self) -> ScanOptions:
+        """The options of the analysis workers: their detector and per-file limits (``workers``
+        is the number of lanes, each a one-worker executor)."""
+        from synthcheck.evaluation.models import model_loaders
 
-        config = ScanConfig(
-            profile=self.profile,
+        return ScanOptions(
+            model=self.profile,
             calibration=self.calibration,
             max_pixels=self.max_pixels,
+            max_image_mb=DEFAULT_MAX_IMAGE_MB if self.max_image_mb is None else self.max_image_mb,
             timeout=self.timeout,
             heatmap_tiles=self.heatmap_tiles,
             max_memory_mb=self.max_memory_mb,
+            workers=self.workers,
+            loaders=model_loaders(),
         )
-        if self.max_image_mb is None:
-            return config
-        return dataclasses.replace(config, max_image_mb=self.max_image_mb)
+
+    #: The old name of :meth:`scan_options`.
+    scan_config = scan_options

@@ -56,7 +56,7 @@ class ServiceState:
             if detector is not None:
                 analysis = InProcess(detector, settings.workers)
             else:
-                analysis = WorkerLanes(settings.scan_config(), settings.workers)
+                analysis = WorkerLanes(settings.scan_options(), settings.workers)
         self.analysis: Analysis = analysis
         self.heatmaps = HeatmapCache()
         self.jobs = JobRegistry()
