@@ -137,7 +137,7 @@ def test_the_cli_scan_hands_one_options_object_to_the_executor(
 ) -> None:
     make_png(tmp_path / "a.png")
     seen: list[ScanOptions] = []
-    real = scan_cli.make_executor
+    real = scan_cli.make_executor  # type: ignore[attr-defined]  # patched where cli.scan looks
 
     def spy(options: ScanOptions, **kwargs: Any) -> Any:
         seen.append(options)
@@ -170,7 +170,13 @@ def test_the_server_validates_through_the_same_options() -> None:
         7.5,
         3,
     )
-    for fields in ({"heatmap_tiles": 0}, {"timeout": 0}, {"workers": 0}, {"max_pixels": 0}):
+    cases: list[dict[str, Any]] = [
+        {"heatmap_tiles": 0},
+        {"timeout": 0},
+        {"workers": 0},
+        {"max_pixels": 0},
+    ]
+    for fields in cases:
         with pytest.raises(ConfigError) as from_options:
             ScanOptions(**fields)
         with pytest.raises(ConfigError) as from_settings:
