@@ -37,7 +37,10 @@ class HeadSpec:
 
 
 def sigmoid(z: NDArray[Any]) -> FloatArray:
-    out: FloatArray = 1.0 / (1.0 + np.exp(-np.clip(np.asarray(z, dtype=np.float64), -40, 40)))
+    """The logistic function (scipy's ``expit``, which does not overflow) as float64."""
+    from scipy.special import expit
+
+    out: FloatArray = expit(np.asarray(z, dtype=np.float64))
     return out
 
 

@@ -140,14 +140,16 @@ def check_labels(y_labels: Sequence[str], labels: Sequence[str], k: int) -> None
 
 
 def stratified_folds(y: NDArray[np.int64], k: int, seed: int) -> list[NDArray[np.bool_]]:
-    """Test masks of a stratified k-fold split (shuffled with ``seed``)."""
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(y.size, dtype=np.int64)
-    for c in np.unique(y):
-        idx = np.flatnonzero(y == c)
-        rng.shuffle(idx)
-        fold_of[idx] = np.arange(idx.size) % k
-    return [fold_of == f for f in range(k)]
+    """Test masks of scikit-learn's shuffled stratified k-fold split (seeded with ``seed``)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    split = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    masks = []
+    for _, test in split.split(np.zeros(y.size), y):
+        mask = np.zeros(y.size, dtype=np.bool_)
+        mask[test] = True
+        masks.append(mask)
+    return masks
 
 
 class ProjectionCache(Protocol):
@@ -232,9 +234,10 @@ def _auc(y: NDArray[np.int64], s: F64) -> float:
     return float(roc_auc_score(pos, s))
 
 
-def _balanced_accuracy(y: NDArray[np.int64], pred: NDArray[np.int64], k: int) -> float:
-    accs = [float((pred[y == c] == c).mean()) for c in range(k) if (y == c).any()]
-    return float(np.mean(accs))
+def _balanced_accuracy(y: NDArray[np.int64], pred: NDArray[np.int64]) -> float:
+    from sklearn.metrics import balanced_accuracy_score
+
+    return float(balanced_accuracy_score(y, pred))
 
 
 def _predict_classes(scores: F64) -> NDArray[np.int64]:
@@ -303,7 +306,7 @@ class _Evaluator:
             oof = np.zeros((z.shape[0], 1 if self.n_classes == 2 else self.n_classes))
             for j, test in enumerate(self.tests):
                 oof[test] = head_scores(fit.params[j][v], z[test])
-            bal = _balanced_accuracy(self.y, _predict_classes(oof), self.n_classes)
+            bal = _balanced_accuracy(self.y, _predict_classes(oof))
             auc = _auc(self.y, oof[:, 0]) if self.n_classes == 2 else None
             score = auc if auc is not None else bal
             out.append((Candidate(fs, head, value, float(score), bal, auc), oof))
@@ -513,10 +516,9 @@ def _confusion(
     y: NDArray[np.int64], oof_proba: F64, present: list[str]
 ) -> tuple[list[list[int]], dict[str, float]]:
     """The out-of-fold confusion matrix (true class x predicted) and the accuracy per class."""
-    n_classes = len(present)
-    pred = oof_proba.argmax(axis=1)
-    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(confusion, (y, pred), 1)
+    from sklearn.metrics import confusion_matrix
+
+    confusion = confusion_matrix(y, oof_proba.argmax(axis=1), labels=np.arange(len(present)))
     per_class = {
         lab: float(confusion[i, i] / max(1, confusion[i].sum())) for i, lab in enumerate(present)
     }
