@@ -148,7 +148,7 @@ def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None
     # The map is the tile head's own calibrated p_ai per tile, not the fused score.
     crops, _ = extract_tiles(pixels, tile=224, max_tiles=HEATMAP_MAX_TILES)
     head = next(h for h in model.heads if h.name == "clip-probe")
-    feats = model.backbones["clip-vit-b16"].features(crops)
+    feats = model._head_backbones["clip-probe"].features(crops)
     x = np.concatenate([feats[c] for c in head.columns], axis=1)
     expected_p = head.platt.predict_proba(head.probe.decision_function(x))
     np.testing.assert_allclose(mapped.heatmap.ravel(), expected_p, rtol=1e-6)

@@ -175,20 +175,32 @@ class DefaultPixelModel:
         self._load_backbones(versions)
 
     def _load_backbones(self, versions: dict[str, str]) -> None:
-        """Create each backbone the heads need (unless given), computing only the features they
-        read, and check that it is the version the heads were trained on."""
+        """Create the backbones the heads need (unless given), computing only the features they
+        read, and check that each is the version its heads were trained on.
+
+        Heads of one backbone that read different features get a session each, pruned to their
+        own features: a whole-image head that reads the last layer must not make every heatmap
+        tile of an 8-layer tile head pay for 12 layers. Backbones given by the caller (keyed by
+        name) serve every head of that backbone."""
         from synthcheck.backbones import create_backbone
 
-        wanted: dict[str, list[str]] = {}
+        self._head_backbones: dict[str, _Backbone] = {}
+        sessions: dict[tuple[str, tuple[str, ...]], _Backbone] = {}
         for loaded in self.heads:
-            if loaded.name in versions:
-                keys = wanted.setdefault(HEAD_BACKBONE[loaded.name], [])
-                keys.extend(c for c in loaded.columns if c not in keys)
-        for name, keys in wanted.items():
-            if name not in self.backbones:
-                self.backbones[name] = create_backbone(name, features=keys)
+            if loaded.name not in versions:
+                continue
+            name = HEAD_BACKBONE[loaded.name]
+            if name in self.backbones:
+                self._head_backbones[loaded.name] = self.backbones[name]
+                continue
+            key = (name, tuple(loaded.columns))
+            if key not in sessions:
+                sessions[key] = create_backbone(name, features=list(loaded.columns))
+            self._head_backbones[loaded.name] = sessions[key]
+        for (name, _), bb in sessions.items():
+            self.backbones.setdefault(name, bb)
         for head, version in versions.items():
-            bb = self.backbones[HEAD_BACKBONE[head]]
+            bb = self._head_backbones[head]
             if str(bb.version) != version:
                 raise ModelError(
                     f"{self.model_dir}: head {head!r} was trained on backbone version "
@@ -243,7 +255,7 @@ class DefaultPixelModel:
         self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int
     ) -> _HeadOutput:
         """``head`` on its crops: the whole-image view or up to ``max_tiles`` native tiles."""
-        bb = self.backbones[HEAD_BACKBONE[head.name]]
+        bb = self._head_backbones[head.name]
         whole = head.name in GLOBAL_VIEW_HEADS
         crops, plan = (
             global_view(pixels, size=bb.input_size)
@@ -462,7 +474,7 @@ class DefaultPixelModel:
     def _tile_size(self, head: _Head) -> int:
         if head.name == "artifacts":
             return ARTIFACT_TILE
-        return int(self.backbones[HEAD_BACKBONE[head.name]].input_size)
+        return int(self._head_backbones[head.name].input_size)
 
 
 def _tiles(n: int) -> str:
