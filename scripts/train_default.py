@@ -97,7 +97,12 @@ def extract_artifacts(
 
 
 def extract_backbone(
-    images: list[DevImage], name: str, out: Path, batch: int, views: tuple[str, ...] = VIEWS
+    images: list[DevImage],
+    name: str,
+    out: Path,
+    batch: int,
+    views: tuple[str, ...] = VIEWS,
+    n_tiles: int | None = None,
 ) -> None:
     """Backbone features of every view: native-resolution tiles, or with a ``-global`` block
     name (``clip-vit-b16-global``) the one whole-image view of :func:`global_view`."""
@@ -131,7 +136,7 @@ def extract_backbone(
             tiles, _ = (
                 global_view(viewed, size=size)
                 if whole
-                else extract_tiles(viewed, tile=size, max_tiles=BACKBONE_TRAIN_TILES[name])
+                else extract_tiles(viewed, tile=size, max_tiles=n_tiles or BACKBONE_TRAIN_TILES[name])
             )
             pending.append(tiles)
             meta.extend((image.index, v, t) for t in range(len(tiles)))
@@ -181,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     ex.add_argument("--shard", default="0/1", help="k/n: the k-th of n interleaved shards")
     ex.add_argument("--workers", type=int, default=2)
+    ex.add_argument(
+        "--tiles",
+        type=int,
+        default=None,
+        help="native tiles per view for a tile backbone (default: BACKBONE_TRAIN_TILES)",
+    )
     ex.add_argument("--batch", type=int, default=32)
     ex.add_argument(
         "--only-present", action="store_true", help="skip manifest rows whose file is absent"
@@ -215,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.what == "artifacts":
             extract_artifacts(images, out, args.workers, views)
         else:
-            extract_backbone(images, args.what, out, args.batch, views)
+            extract_backbone(images, args.what, out, args.batch, views, args.tiles)
         print(f"done in {time.perf_counter() - t0:.0f}s")
         return 0
     import logging
