@@ -136,7 +136,9 @@ def extract_backbone(
             tiles, _ = (
                 global_view(viewed, size=size)
                 if whole
-                else extract_tiles(viewed, tile=size, max_tiles=n_tiles or BACKBONE_TRAIN_TILES[name])
+                else extract_tiles(
+                    viewed, tile=size, max_tiles=n_tiles or BACKBONE_TRAIN_TILES[name]
+                )
             )
             pending.append(tiles)
             meta.extend((image.index, v, t) for t in range(len(tiles)))

@@ -109,8 +109,11 @@ def test_thorough_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
     scores = _check(model, _images(tmp_path))
     assert abs(scores[0] - scores[1]) > 1e-3
     image = load_image(_images(tmp_path)[0])
-    # clip-probe's fusion weight is 0, so the verdict does not run it; a heatmap reports it.
-    assert [s.name for s in model.predict(image).signals] == ["clip-global", "artifacts"]
+    # The verdict runs the fused heads whose weight is not 0 (and the evidence-only artifacts);
+    # a heatmap always reports the native-tile head, which draws it.
+    weights = dict(zip(model.fusion.inputs, model.fusion.coef_, strict=True))
+    ran = [n for n in ("clip-probe", "clip-global") if weights[n] != 0.0]
+    assert [s.name for s in model.predict(image).signals] == [*ran, "artifacts"]
     mapped = model.predict(image, heatmap=True).signals
     assert [s.name for s in mapped] == ["clip-probe", "clip-global", "artifacts"]
 
@@ -129,7 +132,11 @@ def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None
     assert "on the whole image" in whole.summary
     assert [e.field for e in whole.evidence] == ["view"]
     budget = plan_tiles(600, 900, tile=224, max_tiles=THOROUGH_MAX_TILES)
-    assert "clip-probe" not in by_name  # weight 0: not run for the verdict
+    tile_weight = float(
+        dict(zip(model.fusion.inputs, model.fusion.coef_, strict=True))["clip-probe"]
+    )
+    # A head with weight 0 is not run for the verdict; one with a weight is.
+    assert ("clip-probe" in by_name) == (tile_weight != 0.0)
     n_fused = len(model.profile.heads)
     full = np.array([[model._run(h, pixels).logit for h in model.heads[:n_fused]]])
     assert float(model.fusion.predict_proba(full)[0]) == pytest.approx(result.p_ai, abs=1e-12)
@@ -142,8 +149,12 @@ def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None
     assert mapped.heatmap.shape == expected.grid_shape and expected.count > budget.count
     tiles = {s.name: s for s in mapped.signals}["clip-probe"]
     assert [e.value for e in tiles.evidence if e.field == "heatmap_tiles"] == [expected.count]
-    assert tiles.details["tile_grid"] == list(expected.grid_shape)
-    assert tiles.details["weight"] == 0.0 and tiles.details["fused"] is False
+    if tile_weight == 0.0:  # reported from the heatmap's tiles alone
+        assert tiles.details["tile_grid"] == list(expected.grid_shape)
+    else:  # reported from the verdict's own tiles, the heatmap added as evidence
+        assert tiles.details["tile_grid"] == list(budget.grid_shape)
+    assert tiles.details["weight"] == round(tile_weight, 4)
+    assert tiles.details["fused"] is (tile_weight > 0.0)
     assert len(set(np.round(mapped.heatmap.ravel(), 6))) > 1
     # The map is the tile head's own calibrated p_ai per tile, not the fused score.
     crops, _ = extract_tiles(pixels, tile=224, max_tiles=HEATMAP_MAX_TILES)

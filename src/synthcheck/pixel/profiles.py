@@ -3,16 +3,17 @@
 ``fast``      an EfficientNet-Lite0 probe on one central 224-px tile and the artifact signal on at
               most 8 native-resolution 128-px tiles, fused (the Lite0 weights ship inside
               synthcheck, so this profile always works).
-``thorough``  CLIP ViT-B/16 probes on the CLS token after layer 8 (the backbone runs 8 of its 12
-              layers) of ``THOROUGH_MAX_TILES`` central 224-px tile at native resolution
-              (``clip-probe``) and of the whole image seen at 224 px (``clip-global``), fused;
-              the artifact signal on native-resolution tiles is reported as evidence.
+``thorough``  CLIP ViT-B/16 probes on the whole image seen at 224 px (``clip-global``: the CLS
+              token after layer 8 and the projected embedding) and on ``THOROUGH_MAX_TILES``
+              central 224-px tile at native resolution (``clip-probe``: the CLS token after layer
+              8, so its session runs 8 of the 12 layers), fused; the artifact signal on
+              native-resolution tiles is reported as evidence.
 ``auto``      ``thorough`` when the CLIP backbone is installed, else ``fast`` (with a note).
 
-Fusion weights are non-negative; fitted on the dev pool, ``clip-probe`` gets weight 0, so
-``thorough``'s p_ai is ``clip-global``'s. A head with weight 0 is not run for the verdict (it
-would cost ``thorough`` half its time and cannot move p_ai), so ``clip-probe`` runs only for a
-heatmap and is then reported from the heatmap's tiles.
+Fusion weights are non-negative. A head whose fitted weight is 0 is not run for the verdict (it
+cannot move p_ai); ``clip-probe`` then runs only for a heatmap and is reported from the heatmap's
+tiles. The fused score is scaled so that the fixed verdict thresholds fall where the rates of
+:data:`synthcheck.pixel.fitting.MAX_REAL_CALLED_AI` hold on sources unseen in training.
 
 Heatmaps are drawn only on request: the calibrated p_ai of up to ``HEATMAP_MAX_TILES`` native
 tiles (the model's ``heatmap_tiles`` budget, 1 to ``HEATMAP_TILES_LIMIT``) of the fused head
@@ -61,12 +62,16 @@ HEAD_SPECS: tuple[HeadSpec, ...] = (
         C=0.005,
         keys=tuple(n for n in artifact_feature_names() if n.startswith("spam_")),
     ),
-    # The CLIP heads read the CLS token after layer 8 of 12, and the backbone graph is pruned to
-    # the features the heads read, so it runs 8 layers; later layers or the projected embedding
-    # cost up to 1.4x the time for a small gain (model card, "Heads").
+    # The native-tile head reads the CLS token after layer 8 of 12, so its session (pruned to the
+    # features it reads) runs 8 layers per tile: it draws the heatmaps, tens of tiles each. The
+    # whole-image head, one pass per image, also reads the projected embedding (all 12 layers):
+    # on sources unseen in training that raised AUC and most of all TPR at 1% FPR (model card,
+    # "Unseen sources").
     HeadSpec("clip-probe", block="clip-vit-b16", C=0.0003, keys=("cls_l8",)),
-    HeadSpec("clip-global", block="clip-vit-b16" + GLOBAL_SUFFIX, C=0.0003, keys=("cls_l8",)),
-    HeadSpec("effnet-probe", block="efficientnet-lite0", C=0.001, keys=("pooled",)),
+    HeadSpec(
+        "clip-global", block="clip-vit-b16" + GLOBAL_SUFFIX, C=0.0003, keys=("cls_l8", "embed")
+    ),
+    HeadSpec("effnet-probe", block="efficientnet-lite0", C=0.0003, keys=("pooled",)),
 )
 
 #: Heads fused by each profile (order = fusion input order).
