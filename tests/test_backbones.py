@@ -745,3 +745,21 @@ def test_local_dir_config_not_json(tmp_path: Path) -> None:
     (folder / "config.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(BackboneError, match=r"config.json: not valid JSON"):
         create_backbone(f"local-dir:{folder}")
+
+
+def test_onnx_runtime_telemetry_is_switched_off_before_the_runtime_starts() -> None:
+    # A fresh interpreter, so that no earlier test has imported onnxruntime: the opt-out must be
+    # in the environment before the import, which is when the runtime latches it.
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "os.environ.pop('ORT_DISABLE_TELEMETRY', None)\n"
+        "from synthcheck.backbones.runtime import import_onnxruntime\n"
+        "assert 'onnxruntime' not in sys.modules\n"
+        "import_onnxruntime()\n"
+        "print(os.environ.get('ORT_DISABLE_TELEMETRY'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"

@@ -47,7 +47,14 @@ def import_onnxruntime() -> Any:
     ONNX Runtime's built-in telemetry client resolved a vendor host from native code during
     multi-file scans, which the privacy promise (no lookup, no connection, ever) forbids and
     Python's audit hooks cannot see. Every session in synthcheck is created through here.
+
+    ``disable_telemetry_events`` only acts once the runtime's environment exists, and creating
+    that environment already logs a process event (the network test caught a lookup of
+    mobile.events.data.microsoft.com with it alone), so ``ORT_DISABLE_TELEMETRY=1``, ONNX
+    Runtime's documented opt-out on Linux and macOS, is set before the first import; child
+    processes inherit it.
     """
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     import onnxruntime as ort
 
     disable = getattr(ort, "disable_telemetry_events", None)
