@@ -10,7 +10,8 @@ generator family, merged across both pools, or a real source), so each test fold
 2. with several heads, their non-negative stacked fusion is fitted on the training folds'
    out-of-fold logits (inner group folds);
 3. the decision scaling (:func:`synthcheck.pixel.fitting.decision_scaling`) is fitted on those
-   inner out-of-fold scores, so the p_ai thresholds 0.3 / 0.7 are chosen without the test sources;
+   inner out-of-fold scores, so the p_ai thresholds 0.3 / 0.7 are chosen without the test
+   sources (steps 2-3 are :func:`synthcheck.pixel.fitting.fit_profile`, as the trainer calls it);
 4. the held-out fold is scored in every view that was extracted (clean, aug1, JPEG q60, 0.5x).
 
 It prints AUC and TPR at 5% / 1% FPR per condition and slice (all, dev pool, native pool,
@@ -43,15 +44,12 @@ sys.path.insert(0, str(REPO / "src"))
 from synthcheck.pixel.devpool import VIEWS, DevImage, load_training_images  # noqa: E402
 from synthcheck.pixel.fitting import (  # noqa: E402
     HeadSpec,
-    _fit_fusion,
-    decision_scaling,
     fit_probe,
+    fit_profile,
     group_folds,
     head_blocks,
     load_feature_blocks,
-    oof_logits,
 )
-from synthcheck.pixel.heads import sigmoid  # noqa: E402
 from synthcheck.pixel.profiles import BACKBONE_TILES, HEAD_SPECS  # noqa: E402
 
 CONDITIONS = ("clean", "aug1", "jpeg60", "half")
@@ -110,11 +108,8 @@ def run_folds(
     for f in range(k):
         train, test = idx_all[folds[idx_all] != f], idx_all[folds[idx_all] == f]
         probes = [fit_probe(images, blocks[s.name], train, s.C) for s in specs]
-        inner = oof_logits(images, blocks, specs, train)
-        fusion, _ = _fit_fusion(images, inner, train, specs)
-        z_inner = fusion.decision_function(inner[:, 0, :])
-        a, b = decision_scaling(z_inner, labels[train], groups[train])
-        weights.append(fusion.coef_ * a)
+        fusion, decision, _ = fit_profile(images, blocks, specs, train)
+        weights.append(fusion.coef_)
         for v in range(len(VIEWS)):
             x = [blocks[s.name].x[test, v] for s in specs]
             ok = ~np.any([np.isnan(xi).any(axis=1) for xi in x], axis=0)
@@ -124,11 +119,11 @@ def run_folds(
                 [pr.decision_function(xi[ok]) for pr, xi in zip(probes, x, strict=True)], axis=1
             )
             head_z[test[ok], v] = z
-            p[test[ok], v] = sigmoid(a * fusion.decision_function(z) + b)
+            p[test[ok], v] = fusion.predict_proba(z)
         print(
             f"fold {f}: train {len(train)}, test {len(test)} "
             f"({int(labels[test].sum())} fakes, {len(set(groups[test]))} groups); "
-            f"scaling a={a:.2f} b={b:.2f}",
+            f"scaling a={decision['scale']:.2f} b={decision['shift']:.2f}",
             flush=True,
         )
     return p, head_z, weights

@@ -150,9 +150,7 @@ def load_pool(root: Path, start: int = 0) -> list[DevImage]:
                     path=root / row["file"],
                     label=int(fake),
                     generator=row["generator"] if fake else row["source"],
-                    group=POOL_FAMILY_ALIASES.get(family, family)
-                    if fake
-                    else f"pool:{row['source']}",
+                    group=family if fake else f"pool:{row['source']}",
                     holdout=_holdout(row["file"]),
                 )
             )

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from synthcheck.errors import DataError
 from synthcheck.pixel.artifacts import artifact_feature_names
 from synthcheck.pixel.devpool import VIEWS, DevImage
-from synthcheck.pixel.heads import HeadSpec, LinearProbe, PlattCalibrator, StackedFusion
+from synthcheck.pixel.heads import HeadSpec, LinearProbe, PlattCalibrator, StackedFusion, sigmoid
 
 __all__ = [
     "MAX_FAKE_CALLED_REAL",
@@ -29,6 +29,7 @@ __all__ = [
     "FeatureBlock",
     "HeadSpec",
     "decision_scaling",
+    "fit_profile",
     "group_folds",
     "head_blocks",
     "load_feature_blocks",
@@ -152,21 +153,17 @@ def tpr_at_fpr(y: NDArray[Any], s: NDArray[Any], fpr: float = 0.05) -> float:
 MAX_REAL_CALLED_AI = 0.04
 #: ... and at most this share of generated images reads "real" (the rest of the band: "unsure").
 MAX_FAKE_CALLED_REAL = 0.10
-#: How sources count when those rates are measured: a source's weight is its size ** (1 - this).
-DECISION_SOURCE_POWER = 0.5
 _LOGIT_AI = float(np.log(0.7 / 0.3))
 #: The steepest scaling allowed: p_ai from 0.3 to 0.7 over no less than 0.21 logit units.
 _MAX_SLOPE = 8.0
 
 
-def _group_weights(groups: NDArray[Any], power: float = 0.5) -> NDArray[np.float64]:
-    """Each group weighs like its size ** (1 - power): with the default, like sqrt(its size), so
-    big sources count more but do not drown the rest; with ``power=1`` every group weighs the
-    same."""
+def _group_weights(groups: NDArray[Any]) -> NDArray[np.float64]:
+    """Each group weighs like sqrt(its size): big sources count more, but do not drown the rest."""
     w = np.ones(len(groups))
     for g in np.unique(groups):
         m = groups == g
-        w[m] = float(m.sum()) ** -power
+        w[m] = 1.0 / np.sqrt(m.sum())
     out: NDArray[np.float64] = w / w.mean()
     return out
 
@@ -195,10 +192,8 @@ def decision_scaling(
     real photos read "ai", more of them read "real". The slope is capped at ``_MAX_SLOPE``."""
     z, y, groups = np.asarray(z, np.float64), np.asarray(y), np.asarray(groups)
     real, fake = y == 0, y == 1
-    w_real = _group_weights(groups[real], DECISION_SOURCE_POWER)
-    w_fake = _group_weights(groups[fake], DECISION_SOURCE_POWER)
-    z_ai = _weighted_quantile(z[real], w_real, 1.0 - max_real_called_ai)
-    z_real = _weighted_quantile(z[fake], w_fake, max_fake_called_real)
+    z_ai = _weighted_quantile(z[real], _group_weights(groups[real]), 1.0 - max_real_called_ai)
+    z_real = _weighted_quantile(z[fake], _group_weights(groups[fake]), max_fake_called_real)
     hi, lo = max(z_ai, z_real), min(z_ai, z_real)
     a = min(2.0 * _LOGIT_AI / max(hi - lo, 1e-12), _MAX_SLOPE)
     return a, _LOGIT_AI - a * hi
@@ -357,7 +352,7 @@ def _scale_to_decisions(
     a, b = decision_scaling(z, y, groups)
     fusion.coef_ = fusion.coef_ * a
     fusion.intercept_ = fusion.intercept_ * a + b
-    p = 1.0 / (1.0 + np.exp(-(a * z + b)))
+    p = sigmoid(a * z + b)
     real, fake = y == 0, y == 1
     return {
         "scale": a,
@@ -369,6 +364,23 @@ def _scale_to_decisions(
         "oof_fake_called_ai": round(float(np.mean(p[fake] >= 0.7)), 4),
         "oof_fake_called_real": round(float(np.mean(p[fake] <= 0.3)), 4),
     }
+
+
+def fit_profile(
+    images: list[DevImage],
+    blocks: dict[str, FeatureBlock],
+    specs: Sequence[HeadSpec],
+    idx: NDArray[np.intp],
+) -> tuple[StackedFusion, dict[str, Any], NDArray[np.float64]]:
+    """A profile's fusion of ``specs`` over the images ``idx``, as the shipped model is fitted:
+    on the heads' out-of-fold logits (group folds), with the decision scaling of their clean-view
+    scores folded in. Returns the fusion, the scaling's description and those logits."""
+    oof = oof_logits(images, blocks, specs, idx)
+    fusion, _ = _fit_fusion(images, oof, idx, specs)
+    labels = np.array([images[i].label for i in idx])
+    groups = np.array([images[i].group for i in idx])
+    decision = _scale_to_decisions(fusion, oof[:, 0, :], labels, groups)
+    return fusion, decision, oof
 
 
 def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed: int) -> None:
@@ -390,7 +402,6 @@ def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed:
     blocks = head_blocks(raw, HEAD_SPECS)
     out.mkdir(parents=True, exist_ok=True)
     labels = np.array([im.label for im in images])
-    groups = np.array([im.group for im in images])
     trainable = ~np.array([im.holdout for im in images])
     manifest: dict[str, Any] = {
         "family": MODEL_FAMILY,
@@ -434,24 +445,22 @@ def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed:
         for s in specs:
             has &= ~np.isnan(blocks[s.name].x[:, 0]).any(axis=1)
         idx = np.flatnonzero(has)
-        oof = oof_logits(images, blocks, specs, idx)
-        fusion, _ = _fit_fusion(images, oof, idx, specs)
-        decision = _scale_to_decisions(fusion, oof[:, 0, :], labels[idx], groups[idx])
+        fusion, decision, oof = fit_profile(images, blocks, specs, idx)
         z = oof.reshape(-1, len(specs))
         ok = ~np.isnan(z).any(axis=1)
         y = np.repeat(labels[idx], len(TRAIN_VIEWS))[ok]
-        fused = fusion.decision_function(z[ok])
+        auc = _auc(y, fusion.decision_function(z[ok]))
         manifest["profiles"][profile] = {
             "fusion": fusion.to_dict(),
             "report_only": list(PROFILE_EXTRA_HEADS.get(profile, ())),
-            "oof_auc": round(_auc(y, fused), 4),
+            "oof_auc": round(auc, 4),
             "decision": decision,
         }
         log.info(
             "profile %s: fuses %s, grouped out-of-fold AUC %.4f, %s",
             profile,
             head_names,
-            _auc(y, fused),
+            auc,
             decision,
         )
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

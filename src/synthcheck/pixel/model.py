@@ -39,7 +39,8 @@ __all__ = ["DefaultPixelModel", "PixelResult", "create_pixel_model", "default_mo
 
 #: Bumped whenever the shipped heads change, so that resumed scans and calibration profiles made
 #: with another model are refused or flagged instead of mixed (2: the whole-image head; 3: the
-#: CLIP heads read layer 8 only, on one native tile and the whole image).
+#: CLIP heads read layer 8 only, on one native tile and the whole image; 4: trained on the dev
+#: pool and the native-resolution pool, thresholds placed on unseen sources).
 MODEL_FAMILY = "synthcheck-default-4"
 #: A head's own verdict: "ai" at or above, "real" at or below, otherwise no evidence either way.
 SIGNAL_AI_THRESHOLD = 0.7
@@ -197,8 +198,6 @@ class DefaultPixelModel:
             if key not in sessions:
                 sessions[key] = create_backbone(name, features=list(loaded.columns))
             self._head_backbones[loaded.name] = sessions[key]
-        for (name, _), bb in sessions.items():
-            self.backbones.setdefault(name, bb)
         for head, version in versions.items():
             bb = self._head_backbones[head]
             if str(bb.version) != version:
