@@ -14,6 +14,14 @@ heatmap. ``total`` is intake + every signal + ``predict`` (what ``Detector.scan_
 file), and ``x`` is total / pillow, measured in the same process.
 
     python benchmarks/bench_camera.py [--reps 3] [--profiles provenance,fast,thorough,heatmap]
+        [--extra PHOTO ...]
+
+``--extra`` adds files of your own (group "extra"), for example the 12 MP camera originals that
+some fetched repositories hold (``git -C <mirror> show HEAD:<path> > photo.jpg``): the Samsung
+Galaxy S7 ``test/data/exiv2-bug2565.jpg`` of Exiv2/exiv2, the iPhone XS
+``testdata/test_exif_full.jpg`` of h2non/bimg, the Olympus E-P3 ``jpg/tests/42_IndexError.jpg`` of
+ianare/exif-samples and the iPhone 11 Pro ``heic/IMG_2929.HEIC`` of
+drewnoakes/metadata-extractor-images.
 
 Targets (issue 29): on camera JPEGs thorough <= 2.5 x, provenance <= 1.3 x, fast <= 1.5 x the
 Pillow decode; a full-coverage heatmap <= 3 x the thorough scan.
@@ -71,7 +79,7 @@ def _conversion(path: Path) -> float:
         return time.perf_counter() - start
 
 
-def child(profile: str, reps: int, fixtures: Path) -> dict[str, object]:
+def child(profile: str, reps: int, fixtures: Path | None, extra: list[Path]) -> dict[str, object]:
     sys.path.insert(0, str(REPO / "src"))
     from synthcheck.engine.detector import Detector
     from synthcheck.intake.decode import load_image
@@ -83,8 +91,9 @@ def child(profile: str, reps: int, fixtures: Path) -> dict[str, object]:
     )
     detector = Detector(pixel_model=model)
     rows = []
-    for group, name in FILES:
-        path = fixtures / name
+    files = [("fixture " + group, fixtures / name) for group, name in FILES] if fixtures else []
+    files += [("extra", path) for path in extra]
+    for group, path in files:
         stages: dict[str, list[float]] = {}
 
         def add(key: str, seconds: float, into: dict[str, list[float]] = stages) -> None:
@@ -114,7 +123,7 @@ def child(profile: str, reps: int, fixtures: Path) -> dict[str, object]:
         rows.append(
             {
                 "group": group,
-                "file": name,
+                "file": str(path),
                 "size": f"{image.width}x{image.height}",
                 "mp": image.width * image.height / 1e6,
                 "verdict": result.verdict,
@@ -138,11 +147,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fixtures", type=Path, default=FIXTURES)
     ap.add_argument("--child", metavar="PROFILE", help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, help="also write the raw results here")
+    ap.add_argument("--extra", type=Path, nargs="*", default=[], help="more image files to measure")
+    ap.add_argument("--no-fixtures", action="store_true", help="measure only the --extra files")
     args = ap.parse_args(argv)
+    fixtures = None if args.no_fixtures else args.fixtures
+    extra = [p.resolve() for p in args.extra]
+    gone = [str(p) for p in extra if not p.is_file()]
+    if gone:
+        print(f"--extra: no such file {gone}", file=sys.stderr)
+        return 2
     if args.child:
-        print(json.dumps(child(args.child, args.reps, args.fixtures)))
+        print(json.dumps(child(args.child, args.reps, fixtures, extra)))
         return 0
-    missing = [name for _, name in FILES if not (args.fixtures / name).is_file()]
+    missing = [name for _, name in FILES if fixtures and not (fixtures / name).is_file()]
     if missing:
         print(f"needs {args.fixtures} (../shared/data); missing {missing}", file=sys.stderr)
         return 2
@@ -158,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
                 str(args.reps),
                 "--fixtures",
                 str(args.fixtures),
+                *(["--no-fixtures"] if fixtures is None else []),
+                "--extra",
+                *map(str, extra),
             ],
             capture_output=True,
             text=True,
