@@ -176,9 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ex.add_argument(
         "--subset",
-        choices=("all", "dev", "pool"),
+        choices=("all", "dev", "pool", "last"),
         default="all",
-        help="extract only the dev pool's or only the pools' images (the cache file is named so)",
+        help="extract only the dev pool's, only the pools', or only the last --pool's images "
+        "(the cache file is named so: _dev, _pool, _<last pool's folder name>), so that a pool "
+        "added later is extracted without recomputing the others",
     )
     ex.add_argument(
         "--views",
@@ -217,11 +219,17 @@ def main(argv: list[str] | None = None) -> int:
             images = images[:n_dev]
         elif args.subset == "pool":
             images = images[n_dev:]
+        elif args.subset == "last":
+            if not args.pool:
+                ap.error("--subset last needs at least one --pool")
+            images = images[len(load_training_images(args.dev, args.pool[:-1])) :]
         images = images[k::n]
         if args.only_present:
             images = [im for im in images if im.path.is_file()]
         args.cache.mkdir(parents=True, exist_ok=True)
-        suffix = "" if args.subset == "all" else f"_{args.subset}"
+        suffix = {"all": "", "last": f"_{args.pool[-1].name}" if args.pool else ""}.get(
+            args.subset, f"_{args.subset}"
+        )
         out = args.cache / f"{args.what}_shard{k}of{n}{suffix}.npz"
         print(f"extract {args.what} ({','.join(views)}): {len(images)} images -> {out}", flush=True)
         t0 = time.perf_counter()

@@ -24,7 +24,15 @@ from synthcheck.intake import load_image
 from synthcheck.intake.image import LoadedImage
 from synthcheck.results import SignalResult
 from synthcheck.signals import create_signal, list_signals
-from synthcheck.signals._dwtdct import BlockVotes, block_votes, haar_ll, majority_bits, u_channel
+from synthcheck.signals._dwtdct import (
+    BlockVotes,
+    block_votes,
+    haar_ll,
+    majority_bits,
+    read_votes,
+    u_channel,
+    u_channel_float,
+)
 from synthcheck.signals.watermark import PAYLOADS, InvisibleWatermarkSignal, stored_pixels
 
 PAYLOAD = {p.key: list(p.bits) for p in PAYLOADS}
@@ -95,6 +103,42 @@ def reference_votes(rgb: NDArray[np.uint8]) -> list[int]:
 def test_block_votes_match_the_reference_loop(shape: tuple[int, int]) -> None:
     rgb = embed_uint8(texture(shape, seed=5), PAYLOAD["sdxl"])
     assert block_votes(rgb).votes.tolist() == reference_votes(rgb)
+
+
+def test_float_readings_share_channel_sums_but_match_the_float_u_plane() -> None:
+    rgb = texture((264, 328), seed=5)
+    for swap_rb in (False, True):
+        plane_ll = haar_ll(u_channel_float(rgb, swap_rb=swap_rb))
+        fast = block_votes(rgb, swap_rb=swap_rb, float_path=True)
+        n_rows, n_cols = fast.rows, fast.cols
+        blocks = plane_ll[: 4 * n_rows, : 4 * n_cols].reshape(n_rows, 4, n_cols, 4)
+        peak = np.abs(blocks.transpose(0, 2, 1, 3).reshape(-1, 16)[:, 1:]).max(axis=1)
+        expected = (np.remainder(peak, 36.0) > 18.0).astype(np.uint8)
+        assert np.array_equal(fast.votes, expected)
+
+
+def test_a_sampled_reading_is_the_whole_reading_at_the_sampled_blocks() -> None:
+    rgb = texture((1024, 520), seed=6)  # 128 x 65 blocks
+    readings = ((False, False), (True, True), (False, True))
+    whole = read_votes(rgb, readings)
+    sampled = read_votes(rgb, readings, max_blocks=2000)
+    for full, part in zip(whole, sampled, strict=True):
+        assert full.complete and not part.complete
+        assert part.index is not None
+        assert 2000 <= len(part) < 0.5 * len(full)
+        assert np.array_equal(part.votes, full.votes[part.index])
+        # Evenly spaced whole rows of blocks: the first strip starts at the top, the rest spread.
+        rows = np.unique(part.index // full.cols)
+        assert rows[0] == 0 and rows[-1] > 0.5 * full.rows
+    # An image of fewer blocks than max_blocks is read whole.
+    assert read_votes(rgb, readings[:1], max_blocks=10**6)[0].complete
+
+
+def test_majority_bits_of_a_sample_use_the_block_numbers() -> None:
+    votes = BlockVotes(
+        votes=np.array([1, 1, 0], dtype=np.uint8), rows=2, cols=4, index=np.array([1, 5, 6])
+    )
+    assert majority_bits(votes, 4).tolist() == [0, 1, 0, 0]
 
 
 def test_majority_bits_ties_give_one_and_empty_slots_zero() -> None:
@@ -267,6 +311,42 @@ def test_works_on_a_loaded_image_without_a_file() -> None:
 def test_alpha_is_validated(alpha: Any) -> None:
     with pytest.raises(ConfigError, match="alpha"):
         InvisibleWatermarkSignal(alpha=alpha)
+
+
+@pytest.mark.parametrize("sample_blocks", [0, 4095, 1.5e5, "65536", True])
+def test_sample_blocks_is_validated(sample_blocks: Any) -> None:
+    with pytest.raises(ConfigError, match="sample_blocks"):
+        InvisibleWatermarkSignal(sample_blocks=sample_blocks)
+
+
+def test_a_large_unmarked_image_is_read_in_a_sample_and_says_so() -> None:
+    image = LoadedImage(
+        path="big.png", data=b"", format="PNG", pixels=texture((1024, 1024), seed=7), sha256=""
+    )
+    result = InvisibleWatermarkSignal(sample_blocks=4096).analyze(image)
+    assert result.verdict == "none"
+    assert 4096 <= result.details["blocks_read"] < result.details["blocks"] == 128 * 128
+    assert f"read {result.details['blocks_read']:,} of 16,384 blocks" in result.summary
+    whole = InvisibleWatermarkSignal(sample_blocks=None).analyze(image)
+    assert whole.details["blocks_read"] == whole.details["blocks"]
+    assert "blocks" not in whole.summary
+
+
+@pytest.mark.parametrize("key", ["sd-v1", "flux"])
+def test_a_large_marked_image_is_found_and_decided_on_every_block(key: str) -> None:
+    payload = next(p for p in PAYLOADS if p.key == key)
+    rgb = texture((1024, 1024), seed=8)
+    marked = (
+        embed_float(rgb, PAYLOAD[key], rgb_as_bgr=False)
+        if payload.readings[0].float_path
+        else embed_uint8(rgb, PAYLOAD[key])
+    )
+    image = LoadedImage(path="m.png", data=b"", format="PNG", pixels=marked, sha256="")
+    result = InvisibleWatermarkSignal(sample_blocks=4096).analyze(image)
+    assert result.verdict == "ai" and result.decisive
+    assert payload.label in result.summary
+    # A sample this close to a hit escalates: the verdict comes from reading every block.
+    assert result.details["blocks_read"] == result.details["blocks"]
 
 
 def test_a_stricter_alpha_rejects_a_partial_match(tmp_path: Path) -> None:

@@ -16,6 +16,17 @@ Decoding reads ``|c| mod 36 > 18`` in each block and takes the per-bit majority
 images so that every block vote matches ``WatermarkDecoder.decode(bgr, "dwtDct")``; the image is
 processed in row strips so memory stays bounded for large images.
 
+The float readings (pipelines that hand float arrays to the encoder) are linear in the pixels, and
+so is the Haar LL band: their LL is a weighted sum of each colour channel's 2 x 2 pixel sums, which
+:func:`read_votes` computes once and shares between the two float readings. They agree with
+reading a float32 U plane up to its rounding (a vote differs only where ``|c| mod 36`` lies within
+about 1e-4 of 18).
+
+:func:`read_votes` can also read an evenly spaced sample of block rows instead of every one
+(``max_blocks``): each strip of block rows carries every payload bit, in imwatermark's order, so a
+mark laid over the whole image shows in any such sample; the caller decides when the sample is
+not enough and reads the rest.
+
 The mark is fragile by design: it lives in the exact block grid of the pixels as they left the
 generator, so resizing, cropping from the top or left, rotation, or heavy compression removes it.
 """
@@ -36,6 +47,7 @@ __all__ = [
     "block_votes",
     "haar_ll",
     "majority_bits",
+    "read_votes",
     "u_channel",
     "u_channel_float",
 ]
@@ -55,8 +67,16 @@ _DELTA = 128 << _SHIFT
 _LO = np.float64(pywt.Wavelet("haar").dec_lo[0])
 
 # Image rows decoded per strip: a multiple of 8 (two LL rows per image row pair, 4 LL rows per
-# block), large enough for numpy to stay efficient, small enough to bound temporaries.
+# block), large enough for numpy to stay efficient, small enough to bound temporaries. A sample
+# (``max_blocks``) takes whole strips, so a smaller strip spreads it over more of the image.
 _STRIP_ROWS = 256
+_SAMPLE_STRIP_ROWS = 64
+# The float readings' U = 0.492 * (B - Y) + 0.5 with Y = 0.114 B + 0.587 G + 0.299 R (OpenCV's
+# float formula, offset 0.5). One Haar LL sample is _LO**2 = 1/2 times a 2 x 2 pixel sum, so LL(U)
+# = 0.5 * (wb * sum(B) + wg * sum(G) + wr * sum(R)) + 1.0 (the offset's four taps).
+_FLOAT_WB = 0.492 * (1.0 - 0.114)
+_FLOAT_WG = -0.492 * 0.587
+_FLOAT_WR = -0.492 * 0.299
 
 
 def u_channel(rgb: NDArray[np.uint8], *, swap_rb: bool = False) -> NDArray[np.uint8]:
@@ -105,9 +125,8 @@ def u_channel_float(rgb: NDArray[np.uint8], *, swap_rb: bool = False) -> NDArray
     return u
 
 
-def _strip_votes(u: NDArray[np.uint8] | NDArray[np.float32], n_cols: int) -> NDArray[np.uint8]:
-    """Block votes (1 where ``|c| mod 36 > 18``) of one strip of U, raster order."""
-    ll = haar_ll(u)
+def _ll_votes(ll: NDArray[np.float64], n_cols: int) -> NDArray[np.uint8]:
+    """Block votes (1 where ``|c| mod 36 > 18``) of an LL band, raster order."""
     n_rows = ll.shape[0] // BLOCK
     blocks = (
         ll[: n_rows * BLOCK, : n_cols * BLOCK]
@@ -115,22 +134,111 @@ def _strip_votes(u: NDArray[np.uint8] | NDArray[np.float32], n_cols: int) -> NDA
         .transpose(0, 2, 1, 3)
         .reshape(n_rows * n_cols, BLOCK * BLOCK)
     )
-    magnitude = np.abs(blocks[:, 1:])
-    peak = magnitude[np.arange(magnitude.shape[0]), np.argmax(magnitude, axis=1)]
+    # The largest magnitude itself (imwatermark looks it up by its argmax; same value).
+    peak = np.abs(blocks[:, 1:]).max(axis=1)
     votes: NDArray[np.uint8] = (np.remainder(peak, SCALE) > 0.5 * SCALE).astype(np.uint8)
     return votes
 
 
+def _strip_votes(u: NDArray[np.uint8] | NDArray[np.float32], n_cols: int) -> NDArray[np.uint8]:
+    """Block votes of one strip of U, raster order."""
+    return _ll_votes(haar_ll(u), n_cols)
+
+
+def _pair_sums(channel: NDArray[np.uint8]) -> NDArray[np.float64]:
+    """Every 2 x 2 pixel sum (exact integers, as float64) of an even-sized channel."""
+    x = channel.astype(np.int32)
+    rows = x[0::2] + x[1::2]
+    return (rows[:, 0::2] + rows[:, 1::2]).astype(np.float64)
+
+
 @dataclass(frozen=True)
 class BlockVotes:
-    """Per-block bit votes of one image, in imwatermark's block order."""
+    """Per-block bit votes of one image, in imwatermark's block order.
+
+    ``index`` holds each vote's block number when only a sample of the blocks was read (None: all
+    ``rows * cols`` blocks, in order).
+    """
 
     votes: NDArray[np.uint8]
     rows: int
     cols: int
+    index: NDArray[np.int64] | None = None
 
     def __len__(self) -> int:
         return int(self.votes.shape[0])
+
+    @property
+    def complete(self) -> bool:
+        """Whether every block of the image was read."""
+        return self.index is None
+
+
+def _strip_tops(
+    n_block_rows: int, n_block_cols: int, max_blocks: int | None
+) -> tuple[list[int], int, bool]:
+    """Top image row of each strip to read, the strip height, and whether that is a sample:
+    every strip, or evenly spaced ones totalling about ``max_blocks`` blocks."""
+    height = n_block_rows * 8
+    if max_blocks is None or n_block_rows * n_block_cols <= max_blocks:
+        return list(range(0, height, _STRIP_ROWS)), _STRIP_ROWS, False
+    per_strip = (_SAMPLE_STRIP_ROWS // 8) * n_block_cols
+    n_strips = -(-height // _SAMPLE_STRIP_ROWS)
+    take = min(n_strips, max(1, -(-max_blocks // per_strip)))
+    tops = [(i * n_strips // take) * _SAMPLE_STRIP_ROWS for i in range(take)]
+    return tops, _SAMPLE_STRIP_ROWS, take < n_strips
+
+
+def read_votes(
+    rgb: NDArray[np.uint8],
+    readings: tuple[tuple[bool, bool], ...],
+    *,
+    max_blocks: int | None = None,
+) -> list[BlockVotes]:
+    """Block votes of ``rgb`` (H x W x 3 uint8 RGB) for several readings in one pass.
+
+    Each reading is ``(swap_rb, float_path)`` as in :func:`block_votes`. With ``max_blocks``, an
+    image of more blocks than that is read in evenly spaced strips of block rows covering about
+    ``max_blocks`` blocks (the votes then carry their block numbers); otherwise every block.
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an H x W x 3 uint8 array, got {rgb.dtype} {rgb.shape}")
+    # LL has (H // 4 * 4) / 2 rows, cut into blocks of 4: H // 8 block rows (same for columns).
+    n_block_rows, n_block_cols = rgb.shape[0] // 8, rgb.shape[1] // 8
+    width, height = n_block_cols * 8, n_block_rows * 8
+    tops, rows_per_strip, sampled = _strip_tops(n_block_rows, n_block_cols, max_blocks)
+    parts: list[list[NDArray[np.uint8]]] = [[] for _ in readings]
+    for top in tops:
+        strip = rgb[top : min(top + rows_per_strip, height), :width]
+        sums: tuple[NDArray[np.float64], ...] | None = None
+        for k, (swap_rb, float_path) in enumerate(readings):
+            if not float_path:
+                parts[k].append(_strip_votes(u_channel(strip, swap_rb=swap_rb), n_block_cols))
+                continue
+            if sums is None:
+                sums = tuple(_pair_sums(strip[..., c]) for c in range(3))  # R, G, B
+            red, green, blue = sums
+            if swap_rb:
+                red, blue = blue, red
+            ll = 0.5 * (_FLOAT_WB * blue + _FLOAT_WG * green + _FLOAT_WR * red) + 1.0
+            parts[k].append(_ll_votes(ll, n_block_cols))
+    index: NDArray[np.int64] | None = None
+    if sampled:
+        block_rows = [
+            np.arange(top // 8, min(top + rows_per_strip, height) // 8, dtype=np.int64)
+            for top in tops
+        ]
+        rows = np.concatenate(block_rows)
+        index = (rows[:, None] * n_block_cols + np.arange(n_block_cols)).reshape(-1)
+    return [
+        BlockVotes(
+            votes=np.concatenate(p) if p else np.zeros(0, dtype=np.uint8),
+            rows=n_block_rows,
+            cols=n_block_cols,
+            index=index,
+        )
+        for p in parts
+    ]
 
 
 def block_votes(
@@ -139,29 +247,14 @@ def block_votes(
     """Every 4 x 4 LL block's vote for ``rgb`` (H x W x 3 uint8 RGB), as imwatermark reads them.
 
     ``swap_rb`` reads the RGB array as BGR (see :func:`u_channel`); ``float_path`` reads U the way
-    an encoder fed float arrays saw it (:func:`u_channel_float`) instead of imwatermark's own
-    8-bit decoder.
+    an encoder fed float arrays saw it (:func:`u_channel_float`, up to its float32 rounding)
+    instead of imwatermark's own 8-bit decoder.
 
     Only the region covered by whole blocks (``H // 8 * 8`` x ``W // 8 * 8`` pixels) influences
     the votes, exactly as in imwatermark; it is processed in strips of rows.
     """
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-        raise ValueError(f"expected an H x W x 3 uint8 array, got {rgb.dtype} {rgb.shape}")
-    # LL has (H // 4 * 4) / 2 rows, cut into blocks of 4: H // 8 block rows (same for columns).
-    n_block_rows, n_block_cols = rgb.shape[0] // 8, rgb.shape[1] // 8
-    width = n_block_cols * 8
-    parts: list[NDArray[np.uint8]] = []
-    for top in range(0, n_block_rows * 8, _STRIP_ROWS):
-        bottom = min(top + _STRIP_ROWS, n_block_rows * 8)
-        strip = rgb[top:bottom, :width]
-        u = (
-            u_channel_float(strip, swap_rb=swap_rb)
-            if float_path
-            else u_channel(strip, swap_rb=swap_rb)
-        )
-        parts.append(_strip_votes(u, n_block_cols))
-    votes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
-    return BlockVotes(votes=votes, rows=n_block_rows, cols=n_block_cols)
+    (votes,) = read_votes(rgb, ((swap_rb, float_path),))
+    return votes
 
 
 def majority_bits(votes: BlockVotes, length: int) -> NDArray[np.uint8]:
@@ -173,7 +266,7 @@ def majority_bits(votes: BlockVotes, length: int) -> NDArray[np.uint8]:
     """
     if length <= 0:
         raise ValueError(f"payload length must be positive, got {length}")
-    slot = np.arange(len(votes)) % length
+    slot = (np.arange(len(votes)) if votes.index is None else votes.index) % length
     ones = np.bincount(slot, weights=votes.votes, minlength=length)
     total = np.bincount(slot, minlength=length)
     with np.errstate(invalid="ignore", divide="ignore"):
