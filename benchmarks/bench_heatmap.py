@@ -3,21 +3,26 @@
 Each composite is a large camera photo from ``../shared/data/fixtures`` (``exif_samples`` with a
 short side of at least 800 px) with one generated dev image (``../shared/data/dev``, at least 384
 px, pasted at native size at a seeded random position), re-encoded as JPEG q90 so that both parts
-share the last compression. The default model draws the heatmap on request
-(``predict_pixels(..., heatmap=True)``: up to ``--tiles`` native 224-px tiles). Printed:
+share the last compression. Each composite gets the model's heatmap for every budget in
+``--tiles`` (``predict_pixels(..., heatmap=True)``; with ``thorough`` the tiles cover the whole
+image, shrunk to the budget when it is larger) and, for comparison, the map of models before
+version 5 (``--native``: the tile head on that many native tiles, thinned evenly over a large
+image). Printed per map:
 
-* coverage: composites where at least one heatmap tile lies at least half inside the pasted
-  region (large images are covered by thinned tiles, so a region can fall between them);
-* pointing: of the covered composites, how often the hottest tile is such a tile, against the
+* covered: composites where at least one cell lies at least half inside the pasted region (a
+  thinned native grid can leave the region between its tiles; a covering map can have cells
+  larger than a small region);
+* pointing: of the covered composites, how often the hottest cell is such a cell, against the
   chance of picking one at random;
-* tile AUC: heatmap values of tiles at least half inside the region against tiles that do not
-  touch it, pooled over composites;
-* the hosts alone: their hottest tile and their p_ai (false-alarm level of the map).
+* tile AUC: values of cells at least half inside the region against cells that do not touch it,
+  pooled over composites;
+* seconds per map, and the hottest cell of each host photo alone (the map's false-alarm level).
 
-    python benchmarks/bench_heatmap.py [--per-host 8] [--profile thorough] [--tiles 16]
+    python benchmarks/bench_heatmap.py [--per-host 8] [--profile thorough] [--tiles 12,24,48]
+        [--native 48]
 
-``--tiles`` is the model's ``heatmap_tiles`` budget (default ``HEATMAP_MAX_TILES``, 48), the
-same as ``scan --heatmap-tiles``: coverage against cost.
+``--tiles`` holds ``heatmap_tiles`` budgets (default ``HEATMAP_MAX_TILES``), the same as
+``scan --heatmap-tiles``: detail against cost.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +42,9 @@ from synthcheck.evaluation.metrics import auc_of  # noqa: E402
 from synthcheck.intake.decode import load_image  # noqa: E402
 from synthcheck.pixel import create_pixel_model  # noqa: E402
 from synthcheck.pixel.augment import jpeg  # noqa: E402
+from synthcheck.pixel.model import DefaultPixelModel  # noqa: E402
 from synthcheck.pixel.profiles import HEATMAP_MAX_TILES  # noqa: E402
-from synthcheck.pixel.tiling import plan_tiles  # noqa: E402
+from synthcheck.pixel.tiling import extract_tiles  # noqa: E402
 
 MIN_HOST_SIDE = 800
 MIN_PASTE_SIDE = 384
@@ -57,6 +64,59 @@ def _inside(box: tuple[int, int, int, int], region: tuple[int, int, int, int]) -
     return h * w / ((b - t) * (r - left))
 
 
+class _Tally:
+    """Localisation figures of one kind of map over the composites."""
+
+    def __init__(self) -> None:
+        self.n = self.covered = self.hits = 0
+        self.chance: list[float] = []
+        self.pos: list[float] = []
+        self.neg: list[float] = []
+        self.seconds: list[float] = []
+        self.tiles: list[int] = []
+
+    def add(
+        self,
+        values: np.ndarray,
+        boxes: list[tuple[int, int, int, int]],
+        region: tuple[int, int, int, int],
+        seconds: float,
+    ) -> None:
+        inside = np.array([_inside(b, region) for b in boxes])
+        self.n += 1
+        self.seconds.append(seconds)
+        self.tiles.append(len(boxes))
+        self.pos += list(values[inside >= 0.5])
+        self.neg += list(values[inside == 0])
+        if (inside >= 0.5).any():
+            self.covered += 1
+            self.hits += int(inside[int(values.argmax())] >= 0.5)
+            self.chance.append(float((inside >= 0.5).mean()))
+
+    def row(self, name: str) -> str:
+        auc = auc_of(self.pos, self.neg) if self.pos and self.neg else float("nan")
+        pointing = f"{self.hits}/{self.covered}" if self.covered else "-"
+        chance = f"{np.mean(self.chance):.2f}" if self.chance else "-"
+        return (
+            f"| {name:<34} | {np.mean(self.tiles):5.1f} | {self.covered:3d}/{self.n:<3d} | "
+            f"{pointing:>7} | {chance:>6} | {auc:.3f} | {np.median(self.seconds):6.2f} |"
+        )
+
+
+def _native_map(
+    model: DefaultPixelModel, pixels: np.ndarray, budget: int
+) -> tuple[np.ndarray, list[tuple[int, int, int, int]], float]:
+    """The map the models before version 5 drew: the tile head on up to ``budget`` native
+    tiles, thinned evenly over a large image (it leaves gaps there)."""
+    start = time.perf_counter()
+    head = next(h for h in model.heads if h.name == "clip-probe")
+    crops, plan = extract_tiles(pixels, tile=224, max_tiles=budget)
+    feats = model._head_backbones[head.name].features(crops)
+    x = np.concatenate([feats[c] for c in head.columns], axis=1)
+    values = head.platt.predict_proba(head.probe.decision_function(x))
+    return np.asarray(values), plan.boxes(), time.perf_counter() - start
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -65,7 +125,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-host", type=int, default=8, help="composites per host photo")
     ap.add_argument("--profile", default="thorough")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--tiles", type=int, default=HEATMAP_MAX_TILES, help="heatmap tile budget")
+    ap.add_argument(
+        "--tiles",
+        default=str(HEATMAP_MAX_TILES),
+        help="comma-separated heatmap tile budgets to compare (default: the shipped one)",
+    )
+    ap.add_argument(
+        "--native",
+        type=int,
+        default=48,
+        help="also draw the thinned native-tile map of this many tiles (thorough; 0: skip)",
+    )
     args = ap.parse_args(argv)
     fixtures, dev = args.data / "fixtures", args.data / "dev"
     if not (fixtures / "manifest.csv").is_file() or not (dev / "manifest.csv").is_file():
@@ -83,61 +153,66 @@ def main(argv: list[str] | None = None) -> int:
         if r["label"] == "fake" and min(int(r["width"]), int(r["height"])) >= MIN_PASTE_SIDE
     ]
     rng = np.random.default_rng(args.seed)
-    model = create_pixel_model(args.profile, heatmap_tiles=args.tiles)
+    budgets = [int(t) for t in args.tiles.split(",")]
+    models = {n: create_pixel_model(args.profile, heatmap_tiles=n) for n in budgets}
+    native = args.native if args.profile == "thorough" else 0
     print(
-        f"model {model.name}, heatmap of up to {args.tiles} tiles: {len(hosts)} host photos x "
-        f"{args.per_host} composites, "
-        f"pastes drawn from {len(pastes)} generated dev images"
+        f"model {models[budgets[0]].name}: {len(hosts)} host photos x {args.per_host} composites, "
+        f"pastes drawn from {len(pastes)} generated dev images; maps: "
+        + ", ".join(f"shipped with {n} tiles" for n in budgets)
+        + (f", thinned native grid of {native} tiles" if native else "")
     )
-    covered = hits = 0
-    chance: list[float] = []
-    pos: list[float] = []
-    neg: list[float] = []
-    host_max: list[float] = []
+    tallies = {n: _Tally() for n in budgets}
+    native_tally = _Tally()
+    host_max: dict[int, list[float]] = {n: [] for n in budgets}
     host_p: list[float] = []
     composite_p: list[float] = []
-    n = 0
     for host_path in hosts:
         host = load_image(host_path).pixels
-        alone = model.predict_pixels(host, heatmap=True)
-        assert alone.heatmap is not None
-        host_max.append(float(alone.heatmap.max()))
+        for n, model in models.items():
+            alone = model.predict_pixels(host, heatmap=True)
+            assert alone.heatmap is not None
+            host_max[n].append(float(alone.heatmap.max()))
         host_p.append(alone.p_ai)
         h, w = host.shape[:2]
-        # The heatmap's own tiles (224 px for thorough's CLIP map, 128 px for fast's artifacts).
-        plan = alone.heatmap_plan or plan_tiles(h, w, tile=224, max_tiles=args.tiles)
-        boxes = plan.boxes()
         for _ in range(args.per_host):
             paste = load_image(pastes[int(rng.integers(len(pastes)))]).pixels
             ph, pw = min(paste.shape[0], h), min(paste.shape[1], w)
             top, left = int(rng.integers(0, h - ph + 1)), int(rng.integers(0, w - pw + 1))
             pixels = host.copy()
             pixels[top : top + ph, left : left + pw] = paste[:ph, :pw]
-            result = model.predict_pixels(jpeg(pixels, 90), heatmap=True)
-            assert result.heatmap is not None
-            composite_p.append(result.p_ai)
-            values = result.heatmap.ravel()
+            pixels = jpeg(pixels, 90)
             region = (top, left, top + ph, left + pw)
-            inside = np.array([_inside(b, region) for b in boxes])
-            n += 1
-            pos += list(values[inside >= 0.5])
-            neg += list(values[inside == 0])
-            if (inside >= 0.5).any():
-                covered += 1
-                hits += int(inside[int(values.argmax())] >= 0.5)
-                chance.append(float((inside >= 0.5).mean()))
-    print(f"composites: {n}; covered (a tile at least half inside the paste): {covered}")
-    if covered:
-        print(
-            f"pointing: hottest tile inside the paste in {hits}/{covered} covered composites "
-            f"({hits / covered:.2f}; chance {np.mean(chance):.2f})"
-        )
-    tile_auc = auc_of(pos, neg) if pos and neg else float("nan")
-    print(f"tile AUC, inside vs outside the paste: {tile_auc:.3f} ({len(pos)} / {len(neg)})")
+            for n, model in models.items():
+                start = time.perf_counter()
+                result = model.predict_pixels(pixels, heatmap=True)
+                seconds = result.timings.get("heatmap", time.perf_counter() - start)
+                assert result.heatmap is not None and result.heatmap_plan is not None
+                tallies[n].add(
+                    result.heatmap.ravel(), result.heatmap_plan.image_boxes(), region, seconds
+                )
+            composite_p.append(result.p_ai)
+            if native:
+                values, boxes, seconds = _native_map(models[budgets[0]], pixels, native)
+                native_tally.add(values, boxes, region, seconds)
+    print(
+        "\ncovered: composites where a map cell lies at least half inside the paste; pointing: "
+        "its hottest cell is such a cell (of the covered); chance: share of such cells; tile AUC: "
+        "cells at least half inside vs cells outside the paste, pooled; s: median seconds per map"
+    )
+    print(f"| {'map':<34} | tiles | covered | pointing | chance | tile AUC |      s |")
+    for n in budgets:
+        print(tallies[n].row(f"shipped ({args.profile}), {n} tiles"))
+    if native:
+        print(native_tally.row(f"thinned native grid, {native} tiles"))
     print(
         f"p_ai: composites mean {np.mean(composite_p):.2f}, hosts alone mean {np.mean(host_p):.2f}"
     )
-    print("hottest tile of each host alone: " + ", ".join(f"{v:.2f}" for v in host_max))
+    for n in budgets:
+        print(
+            f"hottest cell of each host alone ({n} tiles): "
+            + ", ".join(f"{v:.2f}" for v in host_max[n])
+        )
     return 0
 
 

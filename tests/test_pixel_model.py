@@ -16,7 +16,7 @@ from synthcheck.pixel import create_pixel_model, list_profiles
 from synthcheck.pixel.devpool import load_devpool
 from synthcheck.pixel.model import MODEL_FAMILY, DefaultPixelModel, default_model_dir
 from synthcheck.pixel.profiles import HEATMAP_MAX_TILES, THOROUGH_MAX_TILES
-from synthcheck.pixel.tiling import extract_tiles, plan_tiles
+from synthcheck.pixel.tiling import extract_cover_tiles, plan_tiles
 from synthcheck.results import SignalResult
 
 
@@ -120,10 +120,10 @@ def test_thorough_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
 
 @pytest.mark.clip
 @needs_clip
-def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None:
+def test_thorough_fuses_the_whole_image_view_and_maps_tiles_over_the_whole_image() -> None:
     model = create_pixel_model("thorough")
     rng = np.random.default_rng(3)
-    pixels = rng.integers(0, 256, (600, 900, 3), dtype=np.uint8)
+    pixels = rng.integers(0, 256, (1200, 1800, 3), dtype=np.uint8)
     result = model.predict_pixels(pixels)
     assert result.heatmap is None  # drawn only on request
     by_name = {s.name: s for s in result.signals}
@@ -131,7 +131,7 @@ def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None
     assert whole.details["fused"] is True and whole.details["tile_grid"] == [1, 1]
     assert "on the whole image" in whole.summary
     assert [e.field for e in whole.evidence] == ["view"]
-    budget = plan_tiles(600, 900, tile=224, max_tiles=THOROUGH_MAX_TILES)
+    budget = plan_tiles(1200, 1800, tile=224, max_tiles=THOROUGH_MAX_TILES)
     tile_weight = float(
         dict(zip(model.fusion.inputs, model.fusion.coef_, strict=True))["clip-probe"]
     )
@@ -141,12 +141,19 @@ def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None
     full = np.array([[model._run(h, pixels).logit for h in model.heads[:n_fused]]])
     assert float(model.fusion.predict_proba(full)[0]) == pytest.approx(result.p_ai, abs=1e-12)
     mapped = model.predict_pixels(pixels, heatmap=True)
-    # The heatmap is a finer native-resolution tile grid than the verdict's budget, and asking
-    # for it does not change the verdict.
+    # The heatmap's tiles cover every pixel (2.2 MP: more than the budget covers at native
+    # resolution, so the image is shrunk to fit it), and asking for it does not change the verdict.
     assert mapped.p_ai == result.p_ai
-    assert mapped.heatmap is not None
-    expected = plan_tiles(600, 900, tile=224, max_tiles=HEATMAP_MAX_TILES)
+    assert mapped.heatmap is not None and mapped.heatmap_plan is not None
+    _, expected = extract_cover_tiles(pixels, tile=224, max_tiles=HEATMAP_MAX_TILES)
+    assert mapped.heatmap_plan == expected and expected.scale < 1.0
     assert mapped.heatmap.shape == expected.grid_shape and expected.count > budget.count
+    covered = np.zeros((1200, 1800), bool)
+    for top, left, bottom, right in expected.image_boxes():
+        covered[top:bottom, left:right] = True
+    assert covered.all()
+    words = " ".join(e.message for s in mapped.signals for e in s.evidence)
+    assert "covering the whole image, shrunk x" in words or "over the image shrunk x" in words
     tiles = {s.name: s for s in mapped.signals}["clip-probe"]
     assert [e.value for e in tiles.evidence if e.field == "heatmap_tiles"] == [expected.count]
     if tile_weight == 0.0:  # reported from the heatmap's tiles alone
@@ -157,7 +164,7 @@ def test_thorough_fuses_the_whole_image_view_and_maps_the_native_tiles() -> None
     assert tiles.details["fused"] is (tile_weight > 0.0)
     assert len(set(np.round(mapped.heatmap.ravel(), 6))) > 1
     # The map is the tile head's own calibrated p_ai per tile, not the fused score.
-    crops, _ = extract_tiles(pixels, tile=224, max_tiles=HEATMAP_MAX_TILES)
+    crops, _ = extract_cover_tiles(pixels, tile=224, max_tiles=HEATMAP_MAX_TILES)
     head = next(h for h in model.heads if h.name == "clip-probe")
     feats = model._head_backbones["clip-probe"].features(crops)
     x = np.concatenate([feats[c] for c in head.columns], axis=1)

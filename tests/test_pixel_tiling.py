@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from numpy.typing import NDArray
@@ -11,6 +13,9 @@ from synthcheck.errors import ConfigError
 from synthcheck.pixel.tiling import (
     MAX_UPSCALE_ASPECT,
     REDUCING_GAP,
+    TilePlan,
+    cover_scale,
+    extract_cover_tiles,
     extract_tiles,
     global_view,
     plan_tiles,
@@ -136,3 +141,54 @@ def test_global_view_names_bad_input() -> None:
         global_view(np.zeros((10, 10), np.uint8), size=224)
     with pytest.raises(ConfigError, match="size must be at least 8"):
         global_view(np.zeros((10, 10, 3), np.uint8), size=4)
+
+
+def _covered(plan: TilePlan, height: int, width: int) -> NDArray[np.bool_]:
+    mask = np.zeros((height, width), bool)
+    for top, left, bottom, right in plan.image_boxes():
+        mask[top:bottom, left:right] = True
+    return mask
+
+
+@pytest.mark.parametrize(
+    ("shape", "budget", "native"),
+    [
+        ((700, 1000), 24, True),  # 4 x 5 tiles fit the budget: native resolution
+        ((1024, 1024), 24, False),  # 5 x 5 would not: shrunk to 4 x 4
+        ((3024, 4032), 24, False),  # a 12 MP photo
+        ((300, 5000), 24, False),  # a panorama: one row
+        ((3024, 4032), 1, False),  # one tile: the image shrunk to its short side, one tile kept
+    ],
+)
+def test_cover_tiles_reach_every_pixel_within_the_budget(
+    shape: tuple[int, int], budget: int, native: bool
+) -> None:
+    h, w = shape
+    pixels = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    crops, plan = extract_cover_tiles(pixels, tile=224, max_tiles=budget)
+    assert crops.shape == (plan.count, 224, 224, 3) and plan.count <= budget
+    assert (plan.scale == 1.0) is native and plan.scale <= 1.0
+    if budget > 1:
+        assert _covered(plan, h, w).all()
+    if native:
+        top, left, bottom, right = plan.boxes()[-1]
+        assert np.array_equal(crops[-1], pixels[top:bottom, left:right])
+
+
+def test_cover_scale_is_the_largest_that_fits_the_budget() -> None:
+    s = cover_scale(3024, 4032, tile=224, max_tiles=24)
+    assert math.ceil(3024 * s / 224) * math.ceil(4032 * s / 224) <= 24
+    # A little larger and no grid of at most 24 tiles covers it.
+    t = s * 1.02
+    assert math.ceil(3024 * t / 224) * math.ceil(4032 * t / 224) > 24
+    assert cover_scale(700, 1000, tile=224, max_tiles=24) == 1.0
+    with pytest.raises(ConfigError, match="max_tiles"):
+        cover_scale(700, 1000, tile=224, max_tiles=0)
+
+
+def test_a_small_image_is_upscaled_to_one_tile_and_mapped_back() -> None:
+    pixels = np.zeros((100, 80, 3), np.uint8)
+    crops, plan = extract_cover_tiles(pixels, tile=224, max_tiles=24)
+    assert plan.scale > 1.0 and crops.shape[1:] == (224, 224, 3)
+    assert _covered(plan, 100, 80).all()
+    assert max(b for _, _, b, _ in plan.image_boxes()) == 100

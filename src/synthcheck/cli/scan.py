@@ -258,9 +258,10 @@ def scan(
     heatmaps: Path | None = typer.Option(
         None,
         "--heatmaps",
-        help="Write a heatmap overlay PNG per image into this folder. The heatmap scores up to "
-        f"{DEFAULT_HEATMAP_TILES} native-resolution tiles per image (with thorough about 5 s "
-        "more per 1 MP image); the verdicts are the same as without it.",
+        help="Write a heatmap overlay PNG per image into this folder. With thorough the heatmap "
+        f"covers the whole image with up to {DEFAULT_HEATMAP_TILES} tiles (a larger photo is "
+        "shrunk to fit them); with fast it scores that many native tiles. The verdicts are the "
+        "same as without it.",
         show_default=False,
     ),
     heatmap_tiles: int | None = typer.Option(
@@ -268,9 +269,8 @@ def scan(
         "--heatmap-tiles",
         min=MIN_HEATMAP_TILES,
         max=MAX_HEATMAP_TILES,
-        help=f"Native tiles each heatmap scores (default {DEFAULT_HEATMAP_TILES}, which covers "
-        "1.5 MP; more tiles cover larger images, each about 0.1 s with thorough). Needs "
-        "--heatmaps.",
+        help=f"Tiles each heatmap scores (default {DEFAULT_HEATMAP_TILES}). With thorough more "
+        "tiles see a large photo at a finer scale, each about 0.1 s. Needs --heatmaps.",
         show_default=False,
     ),
     max_pixels: int = typer.Option(

@@ -82,8 +82,7 @@ def serve(
         "--heatmap-tiles",
         min=MIN_HEATMAP_TILES,
         max=MAX_HEATMAP_TILES,
-        help="Native tiles each heatmap (detect?heatmap=true) scores; "
-        f"default {DEFAULT_HEATMAP_TILES}.",
+        help=f"Tiles each heatmap (detect?heatmap=true) scores; default {DEFAULT_HEATMAP_TILES}.",
         show_default=False,
     ),
 ) -> None:

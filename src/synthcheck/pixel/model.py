@@ -32,7 +32,7 @@ from synthcheck.pixel.profiles import (
     Profile,
     check_heatmap_tiles,
 )
-from synthcheck.pixel.tiling import TilePlan, extract_tiles, global_view
+from synthcheck.pixel.tiling import TilePlan, extract_cover_tiles, extract_tiles, global_view
 from synthcheck.results import Evidence, SignalResult, SignalVerdict
 
 __all__ = ["DefaultPixelModel", "PixelResult", "create_pixel_model", "default_model_dir"]
@@ -108,7 +108,8 @@ class DefaultPixelModel:
 
     ``predict(image)`` returns a :class:`PixelResult`: the fused calibrated ``p_ai``, one
     :class:`SignalResult` per head (kind "pixel") and, on request, the heatmap grid of per-tile
-    p_ai over up to ``heatmap_tiles`` native tiles (default :data:`HEATMAP_MAX_TILES`).
+    p_ai over up to ``heatmap_tiles`` tiles (default :data:`HEATMAP_MAX_TILES`; for a backbone
+    head they cover the whole image, see :func:`~synthcheck.pixel.tiling.extract_cover_tiles`).
     """
 
     def __init__(
@@ -208,12 +209,20 @@ class DefaultPixelModel:
 
     # -- heads -------------------------------------------------------------------------------
     def _run(
-        self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int | None = None
+        self,
+        head: _Head,
+        pixels: NDArray[np.uint8],
+        max_tiles: int | None = None,
+        *,
+        cover: bool = False,
     ) -> _HeadOutput:
-        """``head`` on ``pixels``, on the profile's tile budget unless ``max_tiles`` is given."""
+        """``head`` on ``pixels``, on the profile's tile budget unless ``max_tiles`` is given;
+        ``cover``: a backbone head's tiles cover the whole image (the heatmap's plan)."""
         if head.name == "artifacts":
             return self._artifacts(head, pixels, max_tiles or self.profile.artifact_tiles)
-        return self._backbone_probe(head, pixels, max_tiles or self.profile.backbone_tiles)
+        return self._backbone_probe(
+            head, pixels, max_tiles or self.profile.backbone_tiles, cover=cover
+        )
 
     def _artifacts(self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int) -> _HeadOutput:
         groups, columns = self._artifact_columns(head)
@@ -251,16 +260,18 @@ class DefaultPixelModel:
         return groups, [names.index(c) for c in head.columns]
 
     def _backbone_probe(
-        self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int
+        self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int, *, cover: bool = False
     ) -> _HeadOutput:
-        """``head`` on its crops: the whole-image view or up to ``max_tiles`` native tiles."""
+        """``head`` on its crops: the whole-image view, up to ``max_tiles`` native tiles, or with
+        ``cover`` up to ``max_tiles`` tiles covering the whole image (shrunk when needed)."""
         bb = self._head_backbones[head.name]
         whole = head.name in GLOBAL_VIEW_HEADS
-        crops, plan = (
-            global_view(pixels, size=bb.input_size)
-            if whole
-            else extract_tiles(pixels, tile=bb.input_size, max_tiles=max_tiles)
-        )
+        if whole:
+            crops, plan = global_view(pixels, size=bb.input_size)
+        elif cover:
+            crops, plan = extract_cover_tiles(pixels, tile=bb.input_size, max_tiles=max_tiles)
+        else:
+            crops, plan = extract_tiles(pixels, tile=bb.input_size, max_tiles=max_tiles)
         got = bb.features(crops)
         try:
             x = np.concatenate([got[c] for c in head.columns], axis=1)
@@ -277,18 +288,14 @@ class DefaultPixelModel:
                 )
             ]
             return _HeadOutput(float(tile_logits.mean()), tile_logits, plan, evidence)
-        evidence = [
-            Evidence(
-                f"{_tiles(plan.count)} of {plan.tile} px at native resolution"
-                + (
-                    ""
-                    if plan.scale == 1.0
-                    else f" (image upscaled x{plan.scale:.2f} to fit one tile)"
-                ),
-                "tiles",
-                plan.count,
-            )
-        ]
+        if plan.scale == 1.0:
+            where = "at native resolution"
+        elif plan.scale > 1.0:
+            where = f"at native resolution (image upscaled x{plan.scale:.2f} to fit one tile)"
+        else:
+            where = f"covering the whole image, shrunk x{plan.scale:.2f} to fit the tile budget"
+        message = f"{_tiles(plan.count)} of {plan.tile} px {where}"
+        evidence = [Evidence(message, "tiles", plan.count)]
         return _HeadOutput(float(tile_logits.mean()), tile_logits, plan, evidence)
 
     def _weight(self, i: int) -> float | None:
@@ -376,10 +383,10 @@ class DefaultPixelModel:
 
         The verdict always comes from the profile's tile budget, and only from heads whose fusion
         weight is not 0: a head with weight 0 is not run for it. ``heatmap`` adds the heatmap
-        grid: the calibrated p_ai of each of up to ``heatmap_tiles`` native-resolution
-        tiles of the fused head with the smallest tiles, one more backbone pass per tile (for
-        ``thorough``, an 8-layer CLIP pass each). That head is then reported as a signal too,
-        from those tiles when the verdict did not run it.
+        grid: the calibrated p_ai of each of up to ``heatmap_tiles`` tiles of the fused head with
+        the smallest tiles (a backbone head's tiles cover the whole image), one more backbone
+        pass per tile (for ``thorough``, an 8-layer CLIP pass each). That head is then reported
+        as a signal too, from those tiles when the verdict did not run it.
         """
         if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
             raise ConfigError(
@@ -416,9 +423,10 @@ class DefaultPixelModel:
             plan = grid_plan = dense.plan
             shape = f"{plan.grid_shape[0]} x {plan.grid_shape[1]}"
             if k in outs:  # scored for the verdict too: the heatmap is one more piece of evidence
+                cover = "" if plan.scale >= 1.0 else f" over the image shrunk x{plan.scale:.2f}"
                 mark = Evidence(
-                    f"heatmap: {plan.count} tiles of {plan.tile} px ({shape}), most suspicious "
-                    f"tile p_ai {float(grid.max()):.2f}",
+                    f"heatmap: {plan.count} tiles of {plan.tile} px ({shape}){cover}, most "
+                    f"suspicious tile p_ai {float(grid.max()):.2f}",
                     "heatmap_tiles",
                     plan.count,
                 )
@@ -467,8 +475,12 @@ class DefaultPixelModel:
         fused = self.heads[: len(self.profile.heads)]
         tiled = [i for i, h in enumerate(fused) if h.name not in GLOBAL_VIEW_HEADS]
         # Every profile fuses a native-resolution head; the one with the smallest tiles draws.
+        # A backbone head's map covers every pixel (shrinking a large image to the budget): on
+        # composites it pointed at the pasted region as well as the thinned native grid and
+        # reached regions that grid missed (model card, "Heatmap"). The artifact head's features
+        # are pixel statistics that shrinking would erase, so fast's map keeps native tiles.
         k = min(tiled, key=lambda i: self._tile_size(self.heads[i]))
-        return k, self._run(self.heads[k], pixels, max_tiles=self.heatmap_tiles)
+        return k, self._run(self.heads[k], pixels, max_tiles=self.heatmap_tiles, cover=True)
 
     def _tile_size(self, head: _Head) -> int:
         if head.name == "artifacts":
@@ -487,7 +499,7 @@ def create_pixel_model(
     heatmap_tiles: int = HEATMAP_MAX_TILES,
 ) -> DefaultPixelModel:
     """The default pixel detector for ``profile`` ("auto", "fast" or "thorough"); its heatmaps
-    score up to ``heatmap_tiles`` native tiles (1 to 1,024; the verdict never depends on it).
+    score up to ``heatmap_tiles`` tiles (1 to 1,024; the verdict never depends on it).
 
     "auto" is "thorough" when the CLIP backbone is installed and matches the trained head, and
     "fast" otherwise (the fallback and its reason are added to the signal's evidence).

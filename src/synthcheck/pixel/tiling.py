@@ -5,7 +5,12 @@ input size at native resolution (stride ``overlap`` x tile, default 0.75). When 
 holds more than ``max_tiles`` tiles, rows and columns are thinned evenly so that the kept tiles
 still spread over the whole image (first and last row/column always kept); this bounds the cost
 per image. An image whose short side is below the tile size is upscaled (bicubic) until the short
-side equals the tile size — the only resampling the detector ever does — and the plan records it.
+side equals the tile size, and the plan records it; the verdict's tiles see no other resampling.
+
+A heatmap must cover the whole picture at a bounded cost, so its tiles are planned differently
+(:func:`extract_cover_tiles`): a grid of non-overlapping tiles over every pixel, at native
+resolution when the tile budget allows, otherwise on the image shrunk just enough for the budget
+to cover it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from synthcheck.errors import ConfigError
 __all__ = [
     "REDUCING_GAP",
     "TilePlan",
+    "cover_scale",
+    "extract_cover_tiles",
     "extract_tiles",
     "global_view",
     "plan_tiles",
@@ -35,7 +42,9 @@ class TilePlan:
 
     ``ys``/``xs`` are the top/left offsets of the kept rows/columns; the tiles are their cross
     product, row-major, so scores reshape to a ``(len(ys), len(xs))`` heatmap grid.
-    ``scale`` is the upscale factor applied first (1.0 = native resolution).
+    ``scale`` is the resize factor applied first (1.0 = native resolution; above 1 a small image
+    was upscaled to one tile, below 1 an image was shrunk for a covering heatmap); ``height`` and
+    ``width`` are the resized image's, and :meth:`image_boxes` maps the tiles back.
     """
 
     tile: int
@@ -56,6 +65,22 @@ class TilePlan:
     def boxes(self) -> list[tuple[int, int, int, int]]:
         """``(top, left, bottom, right)`` of every tile, row-major."""
         return [(y, x, y + self.tile, x + self.tile) for y in self.ys for x in self.xs]
+
+    def image_boxes(self) -> list[tuple[int, int, int, int]]:
+        """:meth:`boxes` in the coordinates of the image before the resize (``scale``), clipped
+        to it: where each heatmap cell lies in the image the user gave."""
+        if self.scale == 1.0:
+            return self.boxes()
+        h, w = round(self.height / self.scale), round(self.width / self.scale)
+        return [
+            (
+                min(h, round(t / self.scale)),
+                min(w, round(le / self.scale)),
+                min(h, round(b / self.scale)),
+                min(w, round(r / self.scale)),
+            )
+            for t, le, b, r in self.boxes()
+        ]
 
 
 def _offsets(length: int, tile: int, stride: int) -> list[int]:
@@ -147,6 +172,56 @@ def extract_tiles(
     prepared, scale = prepare_for_tiling(pixels, tile)
     plan = plan_tiles(
         prepared.shape[0], prepared.shape[1], tile=tile, overlap=overlap, max_tiles=max_tiles
+    )
+    plan = TilePlan(plan.tile, plan.height, plan.width, plan.ys, plan.xs, scale)
+    crops = np.stack([prepared[t:b, le:r] for t, le, b, r in plan.boxes()])
+    return np.ascontiguousarray(crops), plan
+
+
+def cover_scale(height: int, width: int, *, tile: int, max_tiles: int) -> float:
+    """The largest scale (at most 1) at which a grid of at most ``max_tiles`` non-overlapping
+    ``tile``-px squares covers a ``height`` x ``width`` image, never below one tile on the short
+    side (an image longer than ``max_tiles`` tiles then keeps one row of thinned tiles)."""
+    if max_tiles < 1:
+        raise ConfigError(f"max_tiles must be at least 1, got {max_tiles}")
+    if math.ceil(height / tile) * math.ceil(width / tile) <= max_tiles:
+        return 1.0
+    best = 0.0
+    for rows in range(1, max_tiles + 1):
+        cols = max_tiles // rows
+        best = max(best, min(rows * tile / height, cols * tile / width))
+    return min(1.0, max(best, tile / min(height, width)))
+
+
+def extract_cover_tiles(
+    pixels: NDArray[np.uint8], *, tile: int, max_tiles: int
+) -> tuple[NDArray[np.uint8], TilePlan]:
+    """Non-overlapping ``tile``-px tiles over every pixel of ``pixels``, at most ``max_tiles``.
+
+    At native resolution when that many tiles cover the image; otherwise the image is first shrunk
+    (bicubic, antialiased; box-reduced by integers first, :data:`REDUCING_GAP`) by
+    :func:`cover_scale`. An image smaller than a tile is upscaled as for :func:`extract_tiles`.
+    Tiles are spread evenly, so where the size is not a multiple of the tile, neighbours overlap
+    by a few pixels. The plan's ``scale`` records the resize; see :meth:`TilePlan.image_boxes`.
+    """
+    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
+        raise ConfigError(
+            f"expected H x W x 3 uint8 pixels, got shape {pixels.shape} {pixels.dtype}"
+        )
+    prepared, scale = prepare_for_tiling(pixels, tile)
+    h, w = prepared.shape[:2]
+    shrink = cover_scale(h, w, tile=tile, max_tiles=max_tiles)
+    if shrink < 1.0:
+        new_h, new_w = max(tile, round(h * shrink)), max(tile, round(w * shrink))
+        prepared = np.asarray(
+            Image.fromarray(prepared).resize(
+                (new_w, new_h), Image.Resampling.BICUBIC, reducing_gap=REDUCING_GAP
+            ),
+            dtype=np.uint8,
+        )
+        scale *= new_h / h
+    plan = plan_tiles(
+        prepared.shape[0], prepared.shape[1], tile=tile, overlap=1.0, max_tiles=max_tiles
     )
     plan = TilePlan(plan.tile, plan.height, plan.width, plan.ys, plan.xs, scale)
     crops = np.stack([prepared[t:b, le:r] for t, le, b, r in plan.boxes()])

@@ -76,7 +76,7 @@ class ServiceSettings:
     calibration: str | None = None
     workers: int = DEFAULT_WORKERS
     cors_origins: tuple[str, ...] = ()
-    #: Native tiles each heatmap scores (None: the pixel model's default, 48).
+    #: Tiles each heatmap scores (None: the pixel model's default, HEATMAP_MAX_TILES).
     heatmap_tiles: int | None = None
     #: Home folder for projects and calibration profiles (None: the default, see synthcheck.home).
     home: str | None = None
