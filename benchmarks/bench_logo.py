@@ -10,7 +10,7 @@ unseen in training. Conditions: the clean file, JPEG q60, and 0.5x resize. Print
 Needs the cached features of ``scripts/train_default.py extract`` (same --cache).
 
     python benchmarks/bench_logo.py --heads clip-probe,clip-global   # the shipped thorough profile
-    python benchmarks/bench_logo.py --heads effnet-probe,artifacts   # the shipped fast profile
+    python benchmarks/bench_logo.py --heads effnet-global,artifacts   # the shipped fast profile
 """
 
 from __future__ import annotations

@@ -56,21 +56,28 @@ CONDITIONS = ("clean", "aug1", "jpeg60", "half")
 
 
 def _meta(images: list[DevImage], dev: Path, pools: list[Path]) -> list[dict[str, Any]]:
-    """Per image: which pool, release year and photoreal flag of its generator (fakes)."""
+    """Per image: which pool ("dev" or the pool folder's name), release year and photoreal flag of
+    its generator (fakes)."""
     fam: dict[str, tuple[int, bool]] = {}
     with (REPO / "data" / "dev_families.csv").open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             fam[row["generator"]] = (int(row["year"]), row["photoreal"] == "yes")
-    by_path: dict[Path, tuple[int, bool]] = {}
+    by_path: dict[Path, tuple[int, bool, str]] = {}
     for pool in pools:
         with (pool / "manifest.csv").open(newline="", encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
-                by_path[pool / row["file"]] = (int(row["year"] or 0), row["photoreal"] == "yes")
+                by_path[pool / row["file"]] = (
+                    int(row["year"] or 0),
+                    row["photoreal"] == "yes",
+                    pool.name,
+                )
     out = []
     for im in images:
-        in_pool = im.path in by_path
-        year, photoreal = by_path[im.path] if in_pool else fam.get(im.generator, (0, False))
-        out.append({"pool": "native" if in_pool else "dev", "year": year, "photoreal": photoreal})
+        if im.path in by_path:
+            year, photoreal, name = by_path[im.path]
+        else:
+            (year, photoreal), name = fam.get(im.generator, (0, False)), "dev"
+        out.append({"pool": name, "year": year, "photoreal": photoreal})
     return out
 
 
@@ -142,14 +149,22 @@ def report(
     year = np.array([m["year"] for m in meta])
     photoreal = np.array([m["photoreal"] for m in meta])
     real = y_all == 0
+    native = pool != "dev"
     slices = {
         "all": np.ones(len(images), bool),
         "dev pool": pool == "dev",
-        "native pool": pool == "native",
-        "fakes 2025+ vs all reals": real | (year >= 2025),
-        "photoreal fakes vs reals": real | photoreal,
-        "native photoreal vs reals": (pool == "native") & (real | photoreal),
+        "native pool": native,
     }
+    names = sorted(set(pool[native]))
+    if len(names) > 1:  # pools given separately (e.g. two build rounds): each on its own too
+        slices.update({f"  pool {n}": pool == n for n in names})
+    slices.update(
+        {
+            "fakes 2025+ vs all reals": real | (year >= 2025),
+            "photoreal fakes vs reals": real | photoreal,
+            "native photoreal vs reals": native & (real | photoreal),
+        }
+    )
     for cond in CONDITIONS:
         v = VIEWS.index(cond)
         seen = ~np.isnan(p[:, v])
@@ -170,7 +185,7 @@ def report(
             f"  {s.name:<14} [{'+'.join(s.keys) or s.block}] AUC {auc:.3f}  weight {mean_w[h]:.3f}"
         )
     print("\nverdicts at the fixed thresholds (p_ai >= 0.7 ai, <= 0.3 real), clean:")
-    for name, m in (("all", seen), ("native pool", seen & (pool == "native"))):
+    for name, m in (("all", seen), ("native pool", seen & native)):
         r, fk = m & real, m & ~real
         print(
             f"  {name:<12} reals: ai {np.mean(p[r, v] >= 0.7):.1%} unsure "

@@ -54,7 +54,7 @@ def test_profiles_listed() -> None:
 
 def test_shipped_heads_exist() -> None:
     d = default_model_dir()
-    for name in ("manifest.json", "artifacts.npz", "effnet-probe.npz", "MODEL_CARD.md"):
+    for name in ("manifest.json", "artifacts.npz", "effnet-global.npz", "MODEL_CARD.md"):
         assert (d / name).is_file(), name
 
 
@@ -62,7 +62,7 @@ def test_shipped_heads_are_this_model_family() -> None:
     d = default_model_dir()
     assert json.loads((d / "manifest.json").read_text())["family"] == MODEL_FAMILY
     names = {p.stem for p in d.glob("*.npz")}
-    assert names == {"artifacts", "clip-probe", "clip-global", "effnet-probe"}
+    assert names == {"artifacts", "clip-probe", "clip-global", "effnet-global"}
 
 
 def test_model_files_of_another_family_are_refused(tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_fast_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
     scores = _check(model, _images(tmp_path))
     assert abs(scores[0] - scores[1]) > 1e-3
     names = [s.name for s in model.predict(load_image(_images(tmp_path)[0])).signals]
-    assert names == ["effnet-probe", "artifacts"]
+    assert names == ["effnet-global", "artifacts"]
 
 
 def test_auto_profile_loads(tmp_path: Path) -> None:

@@ -40,8 +40,9 @@ __all__ = ["DefaultPixelModel", "PixelResult", "create_pixel_model", "default_mo
 #: Bumped whenever the shipped heads change, so that resumed scans and calibration profiles made
 #: with another model are refused or flagged instead of mixed (2: the whole-image head; 3: the
 #: CLIP heads read layer 8 only, on one native tile and the whole image; 4: trained on the dev
-#: pool and the native-resolution pool, thresholds placed on unseen sources).
-MODEL_FAMILY = "synthcheck-default-4"
+#: pool and the native-resolution pool, thresholds placed on unseen sources; 5: the pool's second
+#: round, fast's EfficientNet head on the whole image).
+MODEL_FAMILY = "synthcheck-default-5"
 #: A head's own verdict: "ai" at or above, "real" at or below, otherwise no evidence either way.
 SIGNAL_AI_THRESHOLD = 0.7
 SIGNAL_REAL_THRESHOLD = 0.3

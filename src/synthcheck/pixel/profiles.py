@@ -71,12 +71,16 @@ HEAD_SPECS: tuple[HeadSpec, ...] = (
     HeadSpec(
         "clip-global", block="clip-vit-b16" + GLOBAL_SUFFIX, C=0.0003, keys=("cls_l8", "embed")
     ),
-    HeadSpec("effnet-probe", block="efficientnet-lite0", C=0.0003, keys=("pooled",)),
+    # fast's backbone head sees the whole image at 224 px, like clip-global: on sources unseen in
+    # training that beat one native tile (model card, "Version 5").
+    HeadSpec(
+        "effnet-global", block="efficientnet-lite0" + GLOBAL_SUFFIX, C=0.0003, keys=("pooled",)
+    ),
 )
 
 #: Heads fused by each profile (order = fusion input order).
 PROFILE_HEADS: dict[str, tuple[str, ...]] = {
-    "fast": ("effnet-probe", "artifacts"),
+    "fast": ("effnet-global", "artifacts"),
     "thorough": ("clip-probe", "clip-global"),
 }
 
