@@ -44,7 +44,6 @@ from synthcheck.pixel import create_pixel_model  # noqa: E402
 from synthcheck.pixel.augment import jpeg  # noqa: E402
 from synthcheck.pixel.model import DefaultPixelModel  # noqa: E402
 from synthcheck.pixel.profiles import HEATMAP_MAX_TILES  # noqa: E402
-from synthcheck.pixel.tiling import extract_tiles  # noqa: E402
 
 MIN_HOST_SIDE = 800
 MIN_PASTE_SIDE = 384
@@ -110,11 +109,9 @@ def _native_map(
     tiles, thinned evenly over a large image (it leaves gaps there)."""
     start = time.perf_counter()
     head = next(h for h in model.heads if h.name == "clip-probe")
-    crops, plan = extract_tiles(pixels, tile=224, max_tiles=budget)
-    feats = model._head_backbones[head.name].features(crops)
-    x = np.concatenate([feats[c] for c in head.columns], axis=1)
-    values = head.platt.predict_proba(head.probe.decision_function(x))
-    return np.asarray(values), plan.boxes(), time.perf_counter() - start
+    out = model._run(head, pixels, max_tiles=budget)  # not cover: the thinned native grid
+    values = head.platt.predict_proba(out.tile_logits)
+    return np.asarray(values), out.plan.boxes(), time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,6 +83,13 @@ class TilePlan:
         ]
 
 
+def _check_pixels(pixels: NDArray[np.uint8]) -> None:
+    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
+        raise ConfigError(
+            f"expected H x W x 3 uint8 pixels, got shape {pixels.shape} {pixels.dtype}"
+        )
+
+
 def _offsets(length: int, tile: int, stride: int) -> list[int]:
     if length <= tile:
         return [0]
@@ -165,10 +172,7 @@ def extract_tiles(
     pixels: NDArray[np.uint8], *, tile: int, overlap: float = 0.75, max_tiles: int = 16
 ) -> tuple[NDArray[np.uint8], TilePlan]:
     """Cut ``pixels`` (H x W x 3 uint8) into an ``N x tile x tile x 3`` stack and its plan."""
-    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
-        raise ConfigError(
-            f"expected H x W x 3 uint8 pixels, got shape {pixels.shape} {pixels.dtype}"
-        )
+    _check_pixels(pixels)
     prepared, scale = prepare_for_tiling(pixels, tile)
     plan = plan_tiles(
         prepared.shape[0], prepared.shape[1], tile=tile, overlap=overlap, max_tiles=max_tiles
@@ -204,10 +208,7 @@ def extract_cover_tiles(
     Tiles are spread evenly, so where the size is not a multiple of the tile, neighbours overlap
     by a few pixels. The plan's ``scale`` records the resize; see :meth:`TilePlan.image_boxes`.
     """
-    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
-        raise ConfigError(
-            f"expected H x W x 3 uint8 pixels, got shape {pixels.shape} {pixels.dtype}"
-        )
+    _check_pixels(pixels)
     prepared, scale = prepare_for_tiling(pixels, tile)
     h, w = prepared.shape[:2]
     shrink = cover_scale(h, w, tile=tile, max_tiles=max_tiles)
@@ -250,10 +251,7 @@ def global_view(pixels: NDArray[np.uint8], *, size: int) -> tuple[NDArray[np.uin
     on a 10 MP photo: mean 0.17, max 3) at a fraction of the cost (a 12 MP photo's view took
     half a second). Smaller images get the exact resize.
     """
-    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
-        raise ConfigError(
-            f"expected H x W x 3 uint8 pixels, got shape {pixels.shape} {pixels.dtype}"
-        )
+    _check_pixels(pixels)
     if size < 8:
         raise ConfigError(f"size must be at least 8 pixels, got {size}")
     h, w = pixels.shape[:2]

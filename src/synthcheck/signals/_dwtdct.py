@@ -71,12 +71,14 @@ _LO = np.float64(pywt.Wavelet("haar").dec_lo[0])
 # (``max_blocks``) takes whole strips, so a smaller strip spreads it over more of the image.
 _STRIP_ROWS = 256
 _SAMPLE_STRIP_ROWS = 64
-# The float readings' U = 0.492 * (B - Y) + 0.5 with Y = 0.114 B + 0.587 G + 0.299 R (OpenCV's
-# float formula, offset 0.5). One Haar LL sample is _LO**2 = 1/2 times a 2 x 2 pixel sum, so LL(U)
-# = 0.5 * (wb * sum(B) + wg * sum(G) + wr * sum(R)) + 1.0 (the offset's four taps).
-_FLOAT_WB = 0.492 * (1.0 - 0.114)
-_FLOAT_WG = -0.492 * 0.587
-_FLOAT_WR = -0.492 * 0.299
+# OpenCV's float BGR -> YUV: Y = 0.114 B + 0.587 G + 0.299 R, U = 0.492 (B - Y) + 0.5.
+_Y_B, _Y_G, _Y_R, _U_SCALE, _U_OFFSET = 0.114, 0.587, 0.299, 0.492, 0.5
+# U is linear in B, G, R, and one Haar LL sample is _LO**2 = 1/2 times a 2 x 2 pixel sum, so
+# LL(U) = 0.5 * (wb * sum(B) + wg * sum(G) + wr * sum(R)) + 4 * 0.5 * _U_OFFSET.
+_FLOAT_WB = _U_SCALE * (1.0 - _Y_B)
+_FLOAT_WG = -_U_SCALE * _Y_G
+_FLOAT_WR = -_U_SCALE * _Y_R
+_FLOAT_LL_OFFSET = 2.0 * _U_OFFSET
 
 
 def u_channel(rgb: NDArray[np.uint8], *, swap_rb: bool = False) -> NDArray[np.uint8]:
@@ -120,8 +122,8 @@ def u_channel_float(rgb: NDArray[np.uint8], *, swap_rb: bool = False) -> NDArray
     """
     blue, red = (rgb[..., 0], rgb[..., 2]) if swap_rb else (rgb[..., 2], rgb[..., 0])
     b = blue.astype(np.float32)
-    y = np.float32(0.114) * b + np.float32(0.587) * rgb[..., 1] + np.float32(0.299) * red
-    u: NDArray[np.float32] = (b - y) * np.float32(0.492) + np.float32(0.5)
+    y = np.float32(_Y_B) * b + np.float32(_Y_G) * rgb[..., 1] + np.float32(_Y_R) * red
+    u: NDArray[np.float32] = (b - y) * np.float32(_U_SCALE) + np.float32(_U_OFFSET)
     return u
 
 
@@ -220,7 +222,7 @@ def read_votes(
             red, green, blue = sums
             if swap_rb:
                 red, blue = blue, red
-            ll = 0.5 * (_FLOAT_WB * blue + _FLOAT_WG * green + _FLOAT_WR * red) + 1.0
+            ll = 0.5 * (_FLOAT_WB * blue + _FLOAT_WG * green + _FLOAT_WR * red) + _FLOAT_LL_OFFSET
             parts[k].append(_ll_votes(ll, n_block_cols))
     index: NDArray[np.int64] | None = None
     if sampled:
