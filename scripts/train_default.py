@@ -41,6 +41,7 @@ from synthcheck.pixel.devpool import (  # noqa: E402
     VIEWS,
     DevImage,
     load_devpool,
+    load_pool,
     load_training_images,
     make_view,
     read_pixels,
@@ -222,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.subset == "last":
             if not args.pool:
                 ap.error("--subset last needs at least one --pool")
-            images = images[len(load_training_images(args.dev, args.pool[:-1])) :]
+            images = images[len(images) - len(load_pool(args.pool[-1])) :]
         images = images[k::n]
         if args.only_present:
             images = [im for im in images if im.path.is_file()]
