@@ -310,6 +310,11 @@ def test_clip_feature_layout() -> None:
     assert bb.feature_dims["patch_mean"] == 768
     assert {"cls_l3", "cls_l6", "cls_l8", "cls_l9", "patch_mean_l6"} <= set(bb.feature_dims)
     assert "r" + str(clip_module.REWRITE_VERSION) in bb.version
+    # Patch tokens (196 x 768 per crop) only when named: "everything" stays cache-sized.
+    assert "patches_l8" not in bb.feature_dims
+    tokens = create_backbone("clip-vit-b16", features=["cls_l8", "patches_l8"])
+    assert tokens.feature_dims == {"cls_l8": 768, "patches_l8": 196 * 768}
+    assert tokens.version == bb.version  # an added output leaves the other features' values
 
 
 @pytest.mark.clip
@@ -346,6 +351,10 @@ def test_clip_hidden_state_features_are_the_tokens_they_name() -> None:
             got[f"patch_mean_l{k}"], states[k][:, 1:].mean(axis=1), atol=1e-4, rtol=0
         )
     np.testing.assert_allclose(got["patch_mean"], states[12][:, 1:].mean(axis=1), atol=1e-4, rtol=0)
+    patches = create_backbone("clip-vit-b16", features=["patches_l8"]).features(crops)
+    np.testing.assert_allclose(
+        patches["patches_l8"], states[8][:, 1:].reshape(2, -1), atol=1e-4, rtol=0
+    )
 
 
 def _original_session() -> Any:

@@ -24,6 +24,9 @@ Features (N x dim float32):
 ``cls_l8``         768   ... after layer 8
 ``cls_l9``         768   ... after layer 9
 ``patch_mean_l6``  768   mean of the patch tokens of the residual stream after layer 6
+``patches_l8``     150528  the 196 patch tokens (14 x 14, row-major) of the residual stream after
+                   layer 8, 768 values each, flattened; computed only when asked for by name
+                   (``features=[..., "patches_l8"]``): the heatmap's patch head reads them
 =================  ====  ======================================================================
 
 Middle layers separate small generated images best (``cls_l8``, ``patch_mean_l6``; layers 1-3
@@ -48,9 +51,12 @@ __all__ = [
     "CLIP_MEAN",
     "CLIP_SOURCE",
     "CLIP_STD",
+    "DEFAULT_FEATURES",
     "FLOAT_SESSION_CONFIG",
     "INTERMEDIATE_LAYERS",
+    "PATCH_GRID",
     "PATCH_MEAN_LAYERS",
+    "PATCH_TOKEN_LAYERS",
     "REWRITE_VERSION",
     "ClipBackbone",
     "DistributionFile",
@@ -67,14 +73,22 @@ N_LAYERS = 12
 INTERMEDIATE_LAYERS = (3, 6, 8, 9)
 #: 1-based layers whose patch-token mean is exposed as ``patch_mean_l<k>``.
 PATCH_MEAN_LAYERS = (6,)
+#: 1-based layers whose patch tokens themselves are exposed as ``patches_l<k>`` (on request only).
+PATCH_TOKEN_LAYERS = (8,)
+#: Patch tokens per side of a 224-px crop (16-px patches).
+PATCH_GRID = INPUT_SIZE // 16
 #: ONNX Runtime would fuse each DequantizeLinear(int8 weight) -> MatMul into MatMulNBits, whose
 #: default accuracy level quantizes the activations to int8 again (per block of 32 per row), and
 #: whose float accuracy level runs about twice slower than a float MatMul. Without QDQ handling,
 #: constant folding dequantizes the weights once at load: float32 MatMuls (about 350 MB of
 #: weights in memory; the file on disk keeps INT8).
 FLOAT_SESSION_CONFIG = {"session.disable_quant_qdq": "1"}
-#: Bump when the rewrite or the exposed features change (part of the cache key and the version).
+#: Bump when the rewrite or the exposed features' values change (part of the cache key and the
+#: version, so heads trained on other values are refused).
 REWRITE_VERSION = 2
+#: Bump when outputs are added without changing the others' values (part of the cache key only:
+#: heads trained on the existing features stay valid).
+GRAPH_OUTPUTS = 2
 
 
 @dataclass(frozen=True)
@@ -125,7 +139,13 @@ def _feature_dims() -> dict[str, int]:
     dims = {"embed": EMBED, "cls": HIDDEN, "patch_mean": HIDDEN}
     dims.update({f"cls_l{k}": HIDDEN for k in INTERMEDIATE_LAYERS})
     dims.update({f"patch_mean_l{k}": HIDDEN for k in PATCH_MEAN_LAYERS})
+    dims.update({f"patches_l{k}": PATCH_GRID * PATCH_GRID * HIDDEN for k in PATCH_TOKEN_LAYERS})
     return dims
+
+
+#: Features computed when none are named: all but the patch tokens, which are 196 times larger
+#: than a CLS token and would swell every feature cache that asks for "everything".
+DEFAULT_FEATURES = tuple(f for f in _feature_dims() if not f.startswith("patches_"))
 
 
 def rewrite_clip_graph(model: Any, *, keep_activation_quantization: bool = False) -> None:
@@ -177,6 +197,16 @@ def rewrite_clip_graph(model: Any, *, keep_activation_quantization: bool = False
                 name=f"synthcheck/{name}",
             ),
         ]
+    for k in PATCH_TOKEN_LAYERS:
+        hidden = node_output(_LAYER_OUTPUT_NODE.format(i=k - 1))
+        nodes.append(
+            helper.make_node(
+                "Slice",
+                [hidden, one, big, axis1],
+                [f"patches_l{k}"],
+                name=f"synthcheck/patches_l{k}",
+            )
+        )
     for k in INTERMEDIATE_LAYERS:
         hidden = node_output(_LAYER_OUTPUT_NODE.format(i=k - 1))
         nodes.append(
@@ -191,7 +221,13 @@ def rewrite_clip_graph(model: Any, *, keep_activation_quantization: bool = False
     outputs += [
         helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", dim])
         for name, dim in _feature_dims().items()
-        if name != "embed"
+        if name != "embed" and not name.startswith("patches_")
+    ]
+    outputs += [
+        helper.make_tensor_value_info(
+            f"patches_l{k}", TensorProto.FLOAT, ["batch", PATCH_GRID * PATCH_GRID, HIDDEN]
+        )
+        for k in PATCH_TOKEN_LAYERS
     ]
     del graph.output[:]
     graph.output.extend(outputs)
@@ -211,7 +247,11 @@ def rewritten_clip_path(source: DistributionFile = CLIP_SOURCE) -> tuple[Path, s
             f"{src}: SHA-256 {digest} differs from the expected {source.sha256}; reinstall with: "
             f"{source.install_command}"
         )
-    target = cache_dir() / "backbones" / f"clip-vit-b16-{digest[:16]}-r{REWRITE_VERSION}.onnx"
+    target = (
+        cache_dir()
+        / "backbones"
+        / f"clip-vit-b16-{digest[:16]}-r{REWRITE_VERSION}-o{GRAPH_OUTPUTS}.onnx"
+    )
     if not target.is_file():
         model = onnx.load(str(src))
         rewrite_clip_graph(model)
@@ -242,5 +282,5 @@ class ClipBackbone(OnnxBackbone):
             batch_size=batch_size,
             threads=threads,
             session_config=FLOAT_SESSION_CONFIG,
-            features=features,
+            features=DEFAULT_FEATURES if features is None else features,
         )
