@@ -18,6 +18,7 @@ from synthcheck.pixel.tiling import (
     extract_cover_tiles,
     extract_tiles,
     global_view,
+    patch_grid,
     plan_tiles,
     prepare_for_tiling,
 )
@@ -192,3 +193,48 @@ def test_a_small_image_is_upscaled_to_one_tile_and_mapped_back() -> None:
     assert plan.scale > 1.0 and crops.shape[1:] == (224, 224, 3)
     assert _covered(plan, 100, 80).all()
     assert max(b for _, _, b, _ in plan.image_boxes()) == 100
+
+
+@pytest.mark.parametrize(("h", "w", "budget"), [(224, 224, 1), (300, 500, 4), (1000, 1500, 6)])
+def test_patch_grid_is_regular_and_takes_each_cell_from_the_tiles_over_it(
+    h: int, w: int, budget: int
+) -> None:
+    _, plan = extract_cover_tiles(np.zeros((h, w, 3), np.uint8), tile=224, max_tiles=budget)
+    # Each patch's value encodes where it lies in the tiled image: its centre's row and column.
+    values = np.empty((plan.count, 14, 14))
+    rows = np.empty_like(values)
+    for t, (top, left, _, _) in enumerate(plan.boxes()):
+        values[t] = (left + 16 * np.arange(14) + 8)[None, :] + 0 * np.arange(14)[:, None]
+        rows[t] = (top + 16 * np.arange(14) + 8)[:, None] + 0 * np.arange(14)[None, :]
+    grid, cells = patch_grid(plan, values, 16)
+    row_grid, _ = patch_grid(plan, rows, 16)
+    expected = (math.ceil(plan.height / 16), math.ceil(plan.width / 16))
+    assert grid.shape == cells.grid_shape == expected
+    assert (cells.tile, cells.height, cells.width, cells.scale) == (
+        16,
+        plan.height,
+        plan.width,
+        plan.scale,
+    )
+    assert list(cells.ys) == sorted(cells.ys) and cells.ys[-1] + 16 == plan.height
+    assert list(cells.xs) == sorted(cells.xs) and cells.xs[-1] + 16 == plan.width
+    # A cell's value comes from patches within one patch of it (overlapping tiles are averaged).
+    centre_x = np.array(cells.xs) + 8
+    centre_y = np.array(cells.ys) + 8
+    assert np.abs(grid - centre_x[None, :]).max() < 16
+    assert np.abs(row_grid - centre_y[:, None]).max() < 16
+    covered = np.zeros((plan.height, plan.width), bool)
+    for top, left, bottom, right in cells.boxes():
+        covered[top:bottom, left:right] = True
+    assert covered.all()
+
+
+def test_patch_grid_leaves_cells_no_tile_holds_empty_and_checks_its_input() -> None:
+    # Far longer than the budget can cover: one row of thinned tiles, gaps between them.
+    _, plan = extract_cover_tiles(np.zeros((100, 900, 3), np.uint8), tile=224, max_tiles=3)
+    grid, _ = patch_grid(plan, np.full((plan.count, 14, 14), 0.25), 16)
+    assert np.isnan(grid).any() and np.nanmax(grid) == 0.25
+    with pytest.raises(ConfigError, match="patch values"):
+        patch_grid(plan, np.zeros((plan.count, 7, 7)), 16)
+    with pytest.raises(ConfigError, match="patch values"):
+        patch_grid(plan, np.zeros((plan.count, 14, 14)), 15)

@@ -31,6 +31,7 @@ __all__ = [
     "extract_cover_tiles",
     "extract_tiles",
     "global_view",
+    "patch_grid",
     "plan_tiles",
     "prepare_for_tiling",
 ]
@@ -227,6 +228,46 @@ def extract_cover_tiles(
     plan = TilePlan(plan.tile, plan.height, plan.width, plan.ys, plan.xs, scale)
     crops = np.stack([prepared[t:b, le:r] for t, le, b, r in plan.boxes()])
     return np.ascontiguousarray(crops), plan
+
+
+def patch_grid(
+    plan: TilePlan, values: NDArray[np.floating], patch: int
+) -> tuple[NDArray[np.float64], TilePlan]:
+    """Per-patch values of covering tiles as one regular grid over the image, and its plan.
+
+    ``values`` holds ``plan.count`` x ``k`` x ``k`` values, one per ``patch``-px square of each
+    tile (``k * patch == plan.tile``). The grid has one cell per ``patch`` px of the tiled image
+    (the last row and column end at its border); each cell takes the mean value of the patches,
+    of every tile, that hold its centre, so tiles that overlap by a few pixels do not make the
+    grid irregular. A cell no tile holds (an image so elongated that the budget kept one thinned
+    row of tiles) is NaN: no information. The returned plan places the cells like tiles of
+    ``patch`` px (same ``scale``, so :meth:`TilePlan.image_boxes` maps them back to the image).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    k = plan.tile // patch
+    if k * patch != plan.tile or v.shape != (plan.count, k, k):
+        raise ConfigError(
+            f"expected {plan.count} x {k} x {k} patch values for {plan.tile}-px tiles of "
+            f"{patch} px, got shape {v.shape}"
+        )
+    ys = _offsets(plan.height, patch, patch)
+    xs = _offsets(plan.width, patch, patch)
+    cy = np.array(ys) + patch / 2
+    cx = np.array(xs) + patch / 2
+    total = np.zeros((len(ys), len(xs)))
+    count = np.zeros((len(ys), len(xs)))
+    for t, (top, left, bottom, right) in enumerate(plan.boxes()):
+        rows = np.flatnonzero((cy >= top) & (cy < bottom))
+        cols = np.flatnonzero((cx >= left) & (cx < right))
+        pi = ((cy[rows] - top) // patch).astype(int)
+        pj = ((cx[cols] - left) // patch).astype(int)
+        total[np.ix_(rows, cols)] += v[t][np.ix_(pi, pj)]
+        count[np.ix_(rows, cols)] += 1
+    grid = np.full(total.shape, np.nan)
+    held = count > 0
+    grid[held] = total[held] / count[held]
+    cells = TilePlan(patch, plan.height, plan.width, tuple(ys), tuple(xs), plan.scale)
+    return grid, cells
 
 
 #: Downscaling by at least twice this factor starts with an integer box reduction (Pillow's
