@@ -7,19 +7,21 @@ share the last compression. Each composite gets the model's heatmap for every bu
 ``--tiles`` (``predict_pixels(..., heatmap=True)``; with ``thorough`` the tiles cover the whole
 image, shrunk to the budget when it is larger) and, for comparison, the map of models before
 version 5 (``--native``: the tile head on that many native tiles, thinned evenly over a large
-image). Printed per map:
+image) and of version 5 (``--tile-maps``: the tile head's p_ai per covering tile, one cell per
+tile, where version 6 scores each tile's 16-px patches). Printed per map:
 
 * covered: composites where at least one cell lies at least half inside the pasted region (a
   thinned native grid can leave the region between its tiles; a covering map can have cells
   larger than a small region);
 * pointing: of the covered composites, how often the hottest cell is such a cell, against the
   chance of picking one at random;
-* tile AUC: values of cells at least half inside the region against cells that do not touch it,
+* cell AUC: values of cells at least half inside the region against cells that do not touch it,
   pooled over composites;
-* seconds per map, and the hottest cell of each host photo alone (the map's false-alarm level).
+* seconds per map and the median ratio of that time to the scan of the same composite without
+  a heatmap, and the hottest cell of each host photo alone (the map's false-alarm level).
 
-    python benchmarks/bench_heatmap.py [--per-host 8] [--profile thorough] [--tiles 12,24,48]
-        [--native 48]
+    python benchmarks/bench_heatmap.py [--per-host 8] [--profile thorough] [--tiles 4,6,12]
+        [--native 48] [--tile-maps]
 
 ``--tiles`` holds ``heatmap_tiles`` budgets (default ``HEATMAP_MAX_TILES``), the same as
 ``scan --heatmap-tiles``: detail against cost.
@@ -72,7 +74,8 @@ class _Tally:
         self.pos: list[float] = []
         self.neg: list[float] = []
         self.seconds: list[float] = []
-        self.tiles: list[int] = []
+        self.ratios: list[float] = []
+        self.cells: list[int] = []
 
     def add(
         self,
@@ -80,11 +83,16 @@ class _Tally:
         boxes: list[tuple[int, int, int, int]],
         region: tuple[int, int, int, int],
         seconds: float,
+        scan_seconds: float,
     ) -> None:
-        inside = np.array([_inside(b, region) for b in boxes])
+        # A cell no tile holds (NaN: no information) is neither inside nor outside.
+        held = np.isfinite(values)
+        values = values[held]
+        inside = np.array([_inside(b, region) for b, h in zip(boxes, held, strict=True) if h])
         self.n += 1
         self.seconds.append(seconds)
-        self.tiles.append(len(boxes))
+        self.ratios.append(seconds / scan_seconds)
+        self.cells.append(len(values))
         self.pos += list(values[inside >= 0.5])
         self.neg += list(values[inside == 0])
         if (inside >= 0.5).any():
@@ -97,8 +105,9 @@ class _Tally:
         pointing = f"{self.hits}/{self.covered}" if self.covered else "-"
         chance = f"{np.mean(self.chance):.2f}" if self.chance else "-"
         return (
-            f"| {name:<34} | {np.mean(self.tiles):5.1f} | {self.covered:3d}/{self.n:<3d} | "
-            f"{pointing:>7} | {chance:>6} | {auc:.3f} | {np.median(self.seconds):6.2f} |"
+            f"| {name:<40} | {np.mean(self.cells):6.0f} | {self.covered:3d}/{self.n:<3d} | "
+            f"{pointing:>8} | {chance:>6} | {auc:8.3f} | {np.median(self.seconds):6.2f} | "
+            f"{np.median(self.ratios):6.2f} |"
         )
 
 
@@ -114,6 +123,18 @@ def _native_map(
     return np.asarray(values), out.plan.boxes(), time.perf_counter() - start
 
 
+def _tile_map(
+    model: DefaultPixelModel, pixels: np.ndarray, budget: int
+) -> tuple[np.ndarray, list[tuple[int, int, int, int]], float]:
+    """The map of version 5: the tile head's own p_ai on each of up to ``budget`` tiles covering
+    the image (one cell per tile; the same tiles whose patches version 6 scores)."""
+    start = time.perf_counter()
+    head = next(h for h in model.heads if h.name == "clip-probe")
+    out = model._run(head, pixels, max_tiles=budget, cover=True)
+    values = head.platt.predict_proba(out.tile_logits)
+    return np.asarray(values), out.plan.image_boxes(), time.perf_counter() - start
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -121,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--per-host", type=int, default=8, help="composites per host photo")
     ap.add_argument("--profile", default="thorough")
+    ap.add_argument(
+        "--model-dir", type=Path, default=None, help="model files (default: the shipped ones)"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--tiles",
@@ -132,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=48,
         help="also draw the thinned native-tile map of this many tiles (thorough; 0: skip)",
+    )
+    ap.add_argument(
+        "--tile-maps",
+        action="store_true",
+        help="also draw version 5's map (one cell per covering tile) at each budget (thorough)",
     )
     args = ap.parse_args(argv)
     fixtures, dev = args.data / "fixtures", args.data / "dev"
@@ -151,7 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     ]
     rng = np.random.default_rng(args.seed)
     budgets = [int(t) for t in args.tiles.split(",")]
-    models = {n: create_pixel_model(args.profile, heatmap_tiles=n) for n in budgets}
+    models = {
+        n: create_pixel_model(args.profile, model_dir=args.model_dir, heatmap_tiles=n)
+        for n in budgets
+    }
     native = args.native if args.profile == "thorough" else 0
     print(
         f"model {models[budgets[0]].name}: {len(hosts)} host photos x {args.per_host} composites, "
@@ -160,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         + (f", thinned native grid of {native} tiles" if native else "")
     )
     tallies = {n: _Tally() for n in budgets}
+    tile_tallies = {n: _Tally() for n in budgets}
+    tile_maps = args.tile_maps and args.profile == "thorough"
     native_tally = _Tally()
     host_max: dict[int, list[float]] = {n: [] for n in budgets}
     host_p: list[float] = []
@@ -169,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         for n, model in models.items():
             alone = model.predict_pixels(host, heatmap=True)
             assert alone.heatmap is not None
-            host_max[n].append(float(alone.heatmap.max()))
+            host_max[n].append(float(np.nanmax(alone.heatmap)))
         host_p.append(alone.p_ai)
         h, w = host.shape[:2]
         for _ in range(args.per_host):
@@ -180,26 +214,40 @@ def main(argv: list[str] | None = None) -> int:
             pixels[top : top + ph, left : left + pw] = paste[:ph, :pw]
             pixels = jpeg(pixels, 90)
             region = (top, left, top + ph, left + pw)
+            first = models[budgets[0]]
+            start = time.perf_counter()
+            scan = first.predict_pixels(pixels)
+            scan_seconds = time.perf_counter() - start
             for n, model in models.items():
-                start = time.perf_counter()
                 result = model.predict_pixels(pixels, heatmap=True)
-                seconds = result.timings.get("heatmap", time.perf_counter() - start)
                 assert result.heatmap is not None and result.heatmap_plan is not None
+                assert result.p_ai == scan.p_ai  # a heatmap never changes the verdict
                 tallies[n].add(
-                    result.heatmap.ravel(), result.heatmap_plan.image_boxes(), region, seconds
+                    result.heatmap.ravel(),
+                    result.heatmap_plan.image_boxes(),
+                    region,
+                    result.timings["heatmap"],
+                    scan_seconds,
                 )
-            composite_p.append(result.p_ai)
+                if tile_maps:
+                    values, boxes, seconds = _tile_map(model, pixels, n)
+                    tile_tallies[n].add(values, boxes, region, seconds, scan_seconds)
+            composite_p.append(scan.p_ai)
             if native:
-                values, boxes, seconds = _native_map(models[budgets[0]], pixels, native)
-                native_tally.add(values, boxes, region, seconds)
+                values, boxes, seconds = _native_map(first, pixels, native)
+                native_tally.add(values, boxes, region, seconds, scan_seconds)
     print(
         "\ncovered: composites where a map cell lies at least half inside the paste; pointing: "
-        "its hottest cell is such a cell (of the covered); chance: share of such cells; tile AUC: "
-        "cells at least half inside vs cells outside the paste, pooled; s: median seconds per map"
+        "its hottest cell is such a cell (of the covered); chance: share of such cells; cell AUC: "
+        "cells at least half inside vs cells outside the paste, pooled; s: median seconds per map; "
+        "x scan: median of the map's seconds over the same composite's scan without a map"
     )
-    print(f"| {'map':<34} | tiles | covered | pointing | chance | tile AUC |      s |")
+    print(f"| {'map':<40} |  cells | covered | pointing | chance | cell AUC |      s | x scan |")
     for n in budgets:
         print(tallies[n].row(f"shipped ({args.profile}), {n} tiles"))
+    if tile_maps:
+        for n in budgets:
+            print(tile_tallies[n].row(f"one cell per covering tile, {n} tiles"))
     if native:
         print(native_tally.row(f"thinned native grid, {native} tiles"))
     print(

@@ -14,9 +14,15 @@ from synthcheck.errors import BackboneNotInstalledError, ConfigError, ModelError
 from synthcheck.intake.decode import load_image
 from synthcheck.pixel import create_pixel_model, list_profiles
 from synthcheck.pixel.devpool import load_devpool
-from synthcheck.pixel.model import MODEL_FAMILY, DefaultPixelModel, default_model_dir
+from synthcheck.pixel.heads import LinearProbe
+from synthcheck.pixel.model import (
+    MODEL_FAMILY,
+    DefaultPixelModel,
+    default_model_dir,
+    neighbourhood_mean,
+)
 from synthcheck.pixel.profiles import HEATMAP_MAX_TILES, THOROUGH_MAX_TILES
-from synthcheck.pixel.tiling import extract_cover_tiles, plan_tiles
+from synthcheck.pixel.tiling import extract_cover_tiles, patch_grid, plan_tiles
 from synthcheck.results import SignalResult
 
 
@@ -62,7 +68,7 @@ def test_shipped_heads_are_this_model_family() -> None:
     d = default_model_dir()
     assert json.loads((d / "manifest.json").read_text())["family"] == MODEL_FAMILY
     names = {p.stem for p in d.glob("*.npz")}
-    assert names == {"artifacts", "clip-probe", "clip-global", "effnet-global"}
+    assert names == {"artifacts", "clip-probe", "clip-global", "effnet-global", "clip-patch"}
 
 
 def test_model_files_of_another_family_are_refused(tmp_path: Path) -> None:
@@ -120,8 +126,15 @@ def test_thorough_profile_scores_and_is_not_constant(tmp_path: Path) -> None:
 
 @pytest.mark.clip
 @needs_clip
-def test_thorough_fuses_the_whole_image_view_and_maps_tiles_over_the_whole_image() -> None:
-    model = create_pixel_model("thorough")
+def test_thorough_fuses_the_whole_image_view_and_maps_tiles_over_the_whole_image(
+    tmp_path: Path,
+) -> None:
+    # Without its patch head (a model trained by train_default.py alone), thorough's map is the
+    # tile head's own p_ai per covering tile.
+    shutil.copytree(default_model_dir(), tmp_path / "m")
+    (tmp_path / "m" / "clip-patch.npz").unlink(missing_ok=True)
+    model = DefaultPixelModel("thorough", model_dir=tmp_path / "m")
+    assert model.patch_head is None
     rng = np.random.default_rng(3)
     pixels = rng.integers(0, 256, (1200, 1800, 3), dtype=np.uint8)
     result = model.predict_pixels(pixels)
@@ -170,6 +183,71 @@ def test_thorough_fuses_the_whole_image_view_and_maps_tiles_over_the_whole_image
     x = np.concatenate([feats[c] for c in head.columns], axis=1)
     expected_p = head.platt.predict_proba(head.probe.decision_function(x))
     np.testing.assert_allclose(mapped.heatmap.ravel(), expected_p, rtol=1e-6)
+
+
+def _patch_head_dir(tmp_path: Path, version: str) -> Path:
+    """The shipped model with a patch head of random weights (the machinery, not the training)."""
+    out = tmp_path / "patch-model"
+    shutil.copytree(default_model_dir(), out)
+    probe = LinearProbe(C=1.0)
+    rng = np.random.default_rng(11)
+    probe.mean_, probe.scale_ = rng.normal(size=768), rng.uniform(0.5, 2.0, 768)
+    probe.coef_, probe.intercept_, probe.n_features_in_ = rng.normal(size=768) * 0.05, 0.1, 768
+    probe.save(
+        out / "clip-patch.npz",
+        columns=np.array(["patches_l8"]),
+        version=np.array(version),
+        platt_a=np.array(0.8),
+        platt_b=np.array(-0.2),
+    )
+    return out
+
+
+@pytest.mark.clip
+@needs_clip
+def test_thorough_heatmap_scores_every_patch_of_the_covering_tiles(tmp_path: Path) -> None:
+    plain = create_pixel_model("thorough")
+    version = str(plain._head_backbones["clip-probe"].version)
+    model = DefaultPixelModel("thorough", model_dir=_patch_head_dir(tmp_path, version))
+    assert model.patch_head is not None
+    pixels = np.random.default_rng(3).integers(0, 256, (900, 1400, 3), dtype=np.uint8)
+    result = model.predict_pixels(pixels)
+    mapped = model.predict_pixels(pixels, heatmap=True)
+    # The patch tokens come from the tile head's own session: the verdict is the shipped one's.
+    assert mapped.p_ai == result.p_ai == plain.predict_pixels(pixels).p_ai
+    assert mapped.heatmap is not None and mapped.heatmap_plan is not None
+    crops, tiles = extract_cover_tiles(pixels, tile=224, max_tiles=HEATMAP_MAX_TILES)
+    feats = model._head_backbones["clip-probe"].features(crops)
+    assert model.patch_head is not None
+    logits = model.patch_head.probe.decision_function(feats["patches_l8"].reshape(-1, 768))
+    smoothed = neighbourhood_mean(logits.reshape(tiles.count, 14, 14))
+    grid, cells = patch_grid(tiles, smoothed, 16)
+    assert mapped.heatmap_plan == cells and cells.tile == 16 and cells.scale == tiles.scale
+    np.testing.assert_allclose(mapped.heatmap, 1 / (1 + np.exp(-(0.8 * grid - 0.2))), rtol=1e-6)
+    covered = np.zeros(pixels.shape[:2], bool)
+    for top, left, bottom, right in cells.image_boxes():
+        covered[top:bottom, left:right] = True
+    assert covered.all()
+    probe = {s.name: s for s in mapped.signals}["clip-probe"]
+    words = [e.message for e in probe.evidence if e.field == "heatmap_tiles"]
+    assert len(words) == 1 and "cells of" in words[0] and f"{tiles.count} tiles" in words[0]
+
+
+@pytest.mark.clip
+@needs_clip
+def test_a_patch_head_of_another_backbone_version_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="patch head 'clip-patch' was trained on"):
+        DefaultPixelModel("thorough", model_dir=_patch_head_dir(tmp_path, "clip-vit-b16-old"))
+
+
+def test_neighbourhood_mean_averages_each_patch_with_its_neighbours_in_its_tile() -> None:
+    values = np.zeros((2, 14, 14))
+    values[0, 5, 5] = 9.0
+    values[1] = 1.0
+    out = neighbourhood_mean(values)
+    assert out[0, 4:7, 4:7] == pytest.approx(np.ones((3, 3)))
+    assert out[0].sum() == pytest.approx(9.0) and out[0, 3, 3] == 0.0
+    np.testing.assert_allclose(out[1], 1.0)  # edges repeat, so a flat tile stays flat
 
 
 def test_heatmap_tile_budget_is_a_model_option() -> None:

@@ -260,8 +260,8 @@ def scan(
         "--heatmaps",
         help="Write a heatmap overlay PNG per image into this folder. With thorough the heatmap "
         f"covers the whole image with up to {DEFAULT_HEATMAP_TILES} tiles (a larger photo is "
-        "shrunk to fit them); with fast it scores that many native tiles. The verdicts are the "
-        "same as without it.",
+        "shrunk to fit them) and scores every 16-px patch of them; with fast it scores that many "
+        "native tiles. The verdicts are the same as without it.",
         show_default=False,
     ),
     heatmap_tiles: int | None = typer.Option(

@@ -3,6 +3,7 @@ into a calibrated p_ai."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -28,11 +29,18 @@ from synthcheck.pixel.profiles import (
     GLOBAL_VIEW_HEADS,
     HEAD_BACKBONE,
     HEATMAP_MAX_TILES,
+    PATCH_HEAD_FEATURE,
     PROFILES,
     Profile,
     check_heatmap_tiles,
 )
-from synthcheck.pixel.tiling import TilePlan, extract_cover_tiles, extract_tiles, global_view
+from synthcheck.pixel.tiling import (
+    TilePlan,
+    extract_cover_tiles,
+    extract_tiles,
+    global_view,
+    patch_grid,
+)
 from synthcheck.results import Evidence, SignalResult, SignalVerdict
 
 __all__ = ["DefaultPixelModel", "PixelResult", "create_pixel_model", "default_model_dir"]
@@ -102,15 +110,29 @@ class _HeadOutput:
     tile_logits: NDArray[np.float64]
     plan: TilePlan
     evidence: list[Evidence]
+    #: Backbone features of the tiles that the caller asked to keep (the patch tokens).
+    kept: dict[str, NDArray[np.float32]] = field(default_factory=dict)
+
+
+@dataclass
+class _PatchHead:
+    """The heatmap's probe on patch tokens and its calibration (its own file: see
+    ``scripts/train_patch_head.py``)."""
+
+    name: str
+    probe: LinearProbe
+    platt: PlattCalibrator
+    version: str
 
 
 class DefaultPixelModel:
     """Pixel detector of one profile, loaded from a model directory (default: the shipped one).
 
     ``predict(image)`` returns a :class:`PixelResult`: the fused calibrated ``p_ai``, one
-    :class:`SignalResult` per head (kind "pixel") and, on request, the heatmap grid of per-tile
-    p_ai over up to ``heatmap_tiles`` tiles (default :data:`HEATMAP_MAX_TILES`; for a backbone
-    head they cover the whole image, see :func:`~synthcheck.pixel.tiling.extract_cover_tiles`).
+    :class:`SignalResult` per head (kind "pixel") and, on request, the heatmap grid drawn from up
+    to ``heatmap_tiles`` tiles (default :data:`HEATMAP_MAX_TILES`; for a backbone head they cover
+    the whole image, see :func:`~synthcheck.pixel.tiling.extract_cover_tiles`, and a patch head
+    scores each of their 16-px patches, see :func:`~synthcheck.pixel.tiling.patch_grid`).
     """
 
     def __init__(
@@ -175,7 +197,27 @@ class DefaultPixelModel:
                 raise ModelError(f"{self.model_dir}: unknown head {head!r}")
             else:
                 versions[head] = version
+        self.patch_head = self._load_patch_head()
         self._load_backbones(versions)
+
+    def _load_patch_head(self) -> _PatchHead | None:
+        """The profile's patch head, or None when the profile draws no patch map. A missing file
+        is an error only when a heatmap is asked for (a scan does not need it)."""
+        name = self.profile.heatmap_head
+        path = self.model_dir / f"{name}.npz"
+        if name is None or not path.is_file():
+            return None
+        probe, extra = LinearProbe.load(path)
+        columns = [str(c) for c in extra.get("columns", [])]
+        if columns != [PATCH_HEAD_FEATURE]:
+            raise ModelError(
+                f"{path}: the patch head reads {columns}, expected {PATCH_HEAD_FEATURE}"
+            )
+        try:
+            platt = PlattCalibrator(float(extra["platt_a"]), float(extra["platt_b"]))
+        except KeyError:
+            raise ModelError(f"{path}: the patch head has no calibration") from None
+        return _PatchHead(name, probe, platt, str(extra.get("version", "")))
 
     def _load_backbones(self, versions: dict[str, str]) -> None:
         """Create the backbones the heads need (unless given), computing only the features they
@@ -196,10 +238,23 @@ class DefaultPixelModel:
             if name in self.backbones:
                 self._head_backbones[loaded.name] = self.backbones[name]
                 continue
-            key = (name, tuple(loaded.columns))
+            columns = list(loaded.columns)
+            if self.patch_head is not None and loaded.name == self._map_head_name():
+                # The patch tokens come out of the pass that scores the tile: the verdict's
+                # tile costs one more output copy, the heatmap no second pass.
+                columns.append(PATCH_HEAD_FEATURE)
+            key = (name, tuple(columns))
             if key not in sessions:
-                sessions[key] = create_backbone(name, features=list(loaded.columns))
+                sessions[key] = create_backbone(name, features=columns)
             self._head_backbones[loaded.name] = sessions[key]
+        map_head = self._map_head_name()
+        if self.patch_head is not None and map_head is not None:
+            bb = self._head_backbones.get(map_head)
+            if bb is not None and str(bb.version) != self.patch_head.version:
+                raise ModelError(
+                    f"{self.model_dir}: patch head {self.patch_head.name!r} was trained on "
+                    f"backbone version {self.patch_head.version}, installed is {bb.version}"
+                )
         for head, version in versions.items():
             bb = self._head_backbones[head]
             if str(bb.version) != version:
@@ -216,13 +271,15 @@ class DefaultPixelModel:
         max_tiles: int | None = None,
         *,
         cover: bool = False,
+        keep: tuple[str, ...] = (),
     ) -> _HeadOutput:
         """``head`` on ``pixels``, on the profile's tile budget unless ``max_tiles`` is given;
-        ``cover``: a backbone head's tiles cover the whole image (the heatmap's plan)."""
+        ``cover``: a backbone head's tiles cover the whole image (the heatmap's plan); ``keep``:
+        backbone features of those tiles to return too."""
         if head.name == "artifacts":
             return self._artifacts(head, pixels, max_tiles or self.profile.artifact_tiles)
         return self._backbone_probe(
-            head, pixels, max_tiles or self.profile.backbone_tiles, cover=cover
+            head, pixels, max_tiles or self.profile.backbone_tiles, cover=cover, keep=keep
         )
 
     def _artifacts(self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int) -> _HeadOutput:
@@ -261,7 +318,13 @@ class DefaultPixelModel:
         return groups, [names.index(c) for c in head.columns]
 
     def _backbone_probe(
-        self, head: _Head, pixels: NDArray[np.uint8], max_tiles: int, *, cover: bool = False
+        self,
+        head: _Head,
+        pixels: NDArray[np.uint8],
+        max_tiles: int,
+        *,
+        cover: bool = False,
+        keep: tuple[str, ...] = (),
     ) -> _HeadOutput:
         """``head`` on its crops: the whole-image view, up to ``max_tiles`` native tiles, or with
         ``cover`` up to ``max_tiles`` tiles covering the whole image (shrunk when needed)."""
@@ -276,6 +339,7 @@ class DefaultPixelModel:
         got = bb.features(crops)
         try:
             x = np.concatenate([got[c] for c in head.columns], axis=1)
+            kept = {k: got[k] for k in keep}
         except KeyError as exc:
             raise ModelError(f"backbone {HEAD_BACKBONE[head.name]} gives no feature {exc}") from exc
         tile_logits = head.probe.decision_function(x)
@@ -297,7 +361,7 @@ class DefaultPixelModel:
             where = f"covering the whole image, shrunk x{plan.scale:.2f} to fit the tile budget"
         message = f"{_tiles(plan.count)} of {plan.tile} px {where}"
         evidence = [Evidence(message, "tiles", plan.count)]
-        return _HeadOutput(float(tile_logits.mean()), tile_logits, plan, evidence)
+        return _HeadOutput(float(tile_logits.mean()), tile_logits, plan, evidence, kept)
 
     def _weight(self, i: int) -> float | None:
         """The fusion weight of head ``i`` (None: an evidence-only head)."""
@@ -384,9 +448,11 @@ class DefaultPixelModel:
 
         The verdict always comes from the profile's tile budget, and only from heads whose fusion
         weight is not 0: a head with weight 0 is not run for it. ``heatmap`` adds the heatmap
-        grid: the calibrated p_ai of each of up to ``heatmap_tiles`` tiles of the fused head with
-        the smallest tiles (a backbone head's tiles cover the whole image), one more backbone
-        pass per tile (for ``thorough``, an 8-layer CLIP pass each). That head is then reported
+        grid from up to ``heatmap_tiles`` tiles of the fused head with the smallest tiles (a
+        backbone head's tiles cover the whole image), one more backbone pass per tile (for
+        ``thorough``, an 8-layer CLIP pass each): with a patch head, the calibrated p_ai of every
+        16-px patch of those tiles (``heatmap_plan`` places the cells); otherwise that head's
+        calibrated p_ai per tile. That head is then reported
         as a signal too, from those tiles when the verdict did not run it.
         """
         if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
@@ -412,31 +478,31 @@ class DefaultPixelModel:
         grid_plan = None
         if heatmap:
             start = time.perf_counter()
-            k, dense = self._heatmap(pixels)
+            k, dense, grid, grid_plan = self._heatmap(pixels)
             timings["heatmap"] = time.perf_counter() - start
-            head = self.heads[k]
-            grid = np.asarray(
-                head.platt.predict_proba(dense.tile_logits).reshape(dense.plan.grid_shape),
-                dtype=np.float64,
-            )
             if weight < 1.0:
                 grid = 0.5 + weight * (grid - 0.5)
-            plan = grid_plan = dense.plan
+            plan = dense.plan
             shape = f"{plan.grid_shape[0]} x {plan.grid_shape[1]}"
+            cover = "" if plan.scale >= 1.0 else f" over the image shrunk x{plan.scale:.2f}"
+            if grid_plan.tile != plan.tile:
+                rows, cols = grid_plan.grid_shape
+                cells = (
+                    f"heatmap: {rows} x {cols} cells of {grid_plan.tile / plan.scale:.0f} px from "
+                    f"the patch tokens of {_tiles(plan.count)} of {plan.tile} px ({shape}){cover}"
+                )
+            else:
+                cells = f"heatmap: {plan.count} tiles of {plan.tile} px ({shape}){cover}"
             if k in outs:  # scored for the verdict too: the heatmap is one more piece of evidence
-                cover = "" if plan.scale >= 1.0 else f" over the image shrunk x{plan.scale:.2f}"
                 mark = Evidence(
-                    f"heatmap: {plan.count} tiles of {plan.tile} px ({shape}){cover}, most "
-                    f"suspicious tile p_ai {float(grid.max()):.2f}",
+                    f"{cells}, most suspicious cell p_ai {float(np.nanmax(grid)):.2f}",
                     "heatmap_tiles",
                     plan.count,
                 )
                 outs[k] = replace(outs[k], evidence=[*outs[k].evidence, mark])
             else:  # reported from the heatmap's tiles alone
-                mark = Evidence(
-                    f"heatmap: these tiles as a {shape} grid", "heatmap_tiles", plan.count
-                )
-                outs[k] = replace(dense, evidence=[*dense.evidence, mark])
+                mark = Evidence(cells, "heatmap_tiles", plan.count)
+                outs[k] = replace(dense, evidence=[*dense.evidence, mark], kept={})
         signals = [
             self._signal(self.heads[i], outs[i], weight=weights[i], size_weight=weight)
             for i in range(len(self.heads))
@@ -467,12 +533,17 @@ class DefaultPixelModel:
             timings=timings,
         )
 
-    def _heatmap(self, pixels: NDArray[np.uint8]) -> tuple[int, _HeadOutput]:
-        """The index of the head that draws the heatmap and its output on the heatmap's tiles.
+    def _heatmap(
+        self, pixels: NDArray[np.uint8]
+    ) -> tuple[int, _HeadOutput, NDArray[np.float64], TilePlan]:
+        """The head that draws the heatmap, its output on the heatmap's tiles, the grid of
+        calibrated p_ai and where the grid's cells lie.
 
-        Each cell is that head's own calibrated p_ai for the tile, not the fused score: the fusion
-        may give the tile head little or no weight, and a map fused with the whole-image logit
-        would then be flat (or, with a negative weight, inverted)."""
+        With a patch head (``thorough``) each cell is a 16-px patch of the covering tiles, scored
+        by the patch head from the tokens of the very pass that scores the tiles. Otherwise each
+        cell is a tile, scored by that head's own calibrated p_ai, not the fused score: the
+        fusion may give the tile head little or no weight, and a map fused with the whole-image
+        logit would then be flat (or, with a negative weight, inverted)."""
         fused = self.heads[: len(self.profile.heads)]
         tiled = [i for i, h in enumerate(fused) if h.name not in GLOBAL_VIEW_HEADS]
         # Every profile fuses a native-resolution head; the one with the smallest tiles draws.
@@ -481,12 +552,47 @@ class DefaultPixelModel:
         # reached regions that grid missed (model card, "Heatmap"). The artifact head's features
         # are pixel statistics that shrinking would erase, so fast's map keeps native tiles.
         k = min(tiled, key=lambda i: self._tile_size(self.heads[i]))
-        return k, self._run(self.heads[k], pixels, max_tiles=self.heatmap_tiles, cover=True)
+        patch = self.patch_head if self.heads[k].name == self._map_head_name() else None
+        keep = (PATCH_HEAD_FEATURE,) if patch is not None else ()
+        dense = self._run(
+            self.heads[k], pixels, max_tiles=self.heatmap_tiles, cover=True, keep=keep
+        )
+        plan = dense.plan
+        if patch is None:
+            tiles_p = self.heads[k].platt.predict_proba(dense.tile_logits)
+            return k, dense, np.asarray(tiles_p, dtype=np.float64).reshape(plan.grid_shape), plan
+        tokens = dense.kept[PATCH_HEAD_FEATURE]
+        side = round(math.sqrt(tokens.shape[1] // patch.probe.n_features_in_))
+        logits = patch.probe.decision_function(tokens.reshape(plan.count * side * side, -1))
+        smoothed = neighbourhood_mean(logits.reshape(plan.count, side, side))
+        grid, cells = patch_grid(plan, smoothed, plan.tile // side)
+        finite = np.isfinite(grid)
+        grid[finite] = patch.platt.predict_proba(grid[finite])
+        return k, dense, grid, cells
+
+    def _map_head_name(self) -> str | None:
+        """The tiled backbone head whose tiles give the patch tokens (None: fast)."""
+        for name in self.profile.heads:
+            if name not in GLOBAL_VIEW_HEADS and name != "artifacts":
+                return name
+        return None
 
     def _tile_size(self, head: _Head) -> int:
         if head.name == "artifacts":
             return ARTIFACT_TILE
         return int(self._head_backbones[head.name].input_size)
+
+
+def neighbourhood_mean(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each patch's mean with its 8 neighbours in the same tile (N x k x k; edges repeated).
+
+    One 16-px patch is a weak witness on its own, and a single hot patch on a camera photo would
+    read as a finding. Averaging 3 x 3 patches pointed at the generated region more often on
+    composites and ranked the cells better (model card, "Heatmap")."""
+    padded = np.pad(values, ((0, 0), (1, 1), (1, 1)), mode="edge")
+    k = values.shape[1]
+    total = sum(padded[:, dy : dy + k, dx : dx + k] for dy in range(3) for dx in range(3))
+    return np.asarray(total, dtype=np.float64) / 9.0
 
 
 def _tiles(n: int) -> str:

@@ -15,10 +15,12 @@ cannot move p_ai); ``clip-probe`` then runs only for a heatmap and is reported f
 tiles. The fused score is scaled so that the fixed verdict thresholds fall where the rates of
 :data:`synthcheck.pixel.fitting.MAX_REAL_CALLED_AI` hold on sources unseen in training.
 
-Heatmaps are drawn only on request: the calibrated p_ai of up to ``HEATMAP_MAX_TILES`` tiles
-(the model's ``heatmap_tiles`` budget, 1 to ``HEATMAP_TILES_LIMIT``) of the fused head with the
-smallest tiles (``clip-probe`` for ``thorough``: tiles covering the whole image; artifacts for
-``fast``: native tiles); the verdict always comes from the budgets above.
+Heatmaps are drawn only on request, from up to ``HEATMAP_MAX_TILES`` tiles (the model's
+``heatmap_tiles`` budget, 1 to ``HEATMAP_TILES_LIMIT``) of the fused head with the smallest tiles.
+``thorough``: ``clip-probe``'s tiles cover the whole image, and its patch head
+(``PROFILE_HEATMAP_HEADS``) gives each 16-px patch of them a calibrated p_ai from the same pass
+(without a patch head file, one cell per tile). ``fast``: the artifact head's p_ai per native
+tile. The verdict always comes from the budgets above.
 
 Every choice here (heads, feature keys, tile budgets, what is fused) was measured; the figures
 live in the model card (``models/default/MODEL_CARD.md``, sections "Heads" and "Unseen sources"),
@@ -40,9 +42,11 @@ __all__ = [
     "HEAD_SPECS",
     "HEATMAP_MAX_TILES",
     "HEATMAP_TILES_LIMIT",
+    "PATCH_HEAD_FEATURE",
     "PROFILES",
     "PROFILE_EXTRA_HEADS",
     "PROFILE_HEADS",
+    "PROFILE_HEATMAP_HEADS",
     "THOROUGH_MAX_TILES",
     "Profile",
     "check_heatmap_tiles",
@@ -89,6 +93,15 @@ PROFILE_HEADS: dict[str, tuple[str, ...]] = {
 #: card, "Heads"), so it is shown as evidence only.
 PROFILE_EXTRA_HEADS: dict[str, tuple[str, ...]] = {"thorough": ("artifacts",)}
 
+#: The patch head each profile's heatmap reads, when it has one: a probe on the patch tokens of
+#: the tiles its tiled backbone head scores, trained by ``scripts/train_patch_head.py``. Each
+#: 224-px tile then gives 14 x 14 cells from the same pass that scores the tile, so a few
+#: covering tiles map the whole image finely (model card, "Heatmap"). fast's map stays the
+#: artifact head's native tiles.
+PROFILE_HEATMAP_HEADS: dict[str, str] = {"thorough": "clip-patch"}
+#: The backbone feature a patch head reads (see :mod:`synthcheck.backbones.clip`).
+PATCH_HEAD_FEATURE = "patches_l8"
+
 #: The backbone each backbone head runs (its block without the whole-image suffix).
 HEAD_BACKBONE: dict[str, str] = {
     s.name: s.block.removesuffix(GLOBAL_SUFFIX) for s in HEAD_SPECS if s.block != "artifacts"
@@ -102,12 +115,12 @@ FAST_ARTIFACT_TILES = 8
 FAST_BACKBONE_TILES = 1
 THOROUGH_ARTIFACT_TILES = 8
 THOROUGH_MAX_TILES = 1
-#: Tiles of the heatmap grid, scored only when a heatmap is asked for (the verdict keeps the
-#: profile's budget, so a result does not depend on whether a heatmap was drawn). thorough's map
-#: covers every pixel with at most this many tiles (native up to about 1.2 MP, shrunk beyond);
-#: fast's artifact map thins native tiles to it. Budgets of 12, 24 and 48 are compared on
-#: composites in the model card ("Heatmap"): 24 pointed best, at half the cost of 48.
-HEATMAP_MAX_TILES = 24
+#: Tiles of the heatmap, scored only when a heatmap is asked for (the verdict keeps the profile's
+#: budget, so a result does not depend on whether a heatmap was drawn). thorough's map covers every
+#: pixel with at most this many tiles (native up to about 0.3 MP, shrunk beyond) and scores each
+#: 16-px patch of them; fast's artifact map thins native tiles to it. Budgets of 4, 6 and 12 are
+#: compared on composites in the model card ("Heatmap"): 6 pointed best within 3 x the scan.
+HEATMAP_MAX_TILES = 6
 #: The largest heatmap budget accepted: with thorough each tile is one CLIP pass (about 0.1 s on 2
 #: cores), so 1,024 tiles (a 30 MP image covered) already cost minutes per image.
 HEATMAP_TILES_LIMIT = 1024
@@ -137,6 +150,7 @@ class Profile:
     extra_heads: tuple[str, ...]
     artifact_tiles: int
     backbone_tiles: int
+    heatmap_head: str | None = None
 
 
 PROFILES: dict[str, Profile] = {
@@ -147,5 +161,6 @@ PROFILES: dict[str, Profile] = {
         PROFILE_EXTRA_HEADS["thorough"],
         THOROUGH_ARTIFACT_TILES,
         THOROUGH_MAX_TILES,
+        PROFILE_HEATMAP_HEADS["thorough"],
     ),
 }
