@@ -96,10 +96,16 @@ def _line(name: str, y: np.ndarray, s: np.ndarray) -> str:
 
 
 def run_folds(
-    images: list[DevImage], blocks: dict[str, Any], specs: list[HeadSpec], k: int
+    images: list[DevImage],
+    blocks: dict[str, Any],
+    specs: list[HeadSpec],
+    k: int,
+    trainable: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """Held-out p_ai (images x views, NaN where a view was not extracted), per-head held-out
-    logits (images x views x heads) and the fusion weights of each fold."""
+    logits (images x views x heads) and the fusion weights of each fold. Images outside
+    ``trainable`` keep their place in the folds (the same folds as without it) but are never
+    trained on."""
     n = len(images)
     has = np.ones(n, bool)
     for s in specs:
@@ -114,6 +120,8 @@ def run_folds(
     weights = []
     for f in range(k):
         train, test = idx_all[folds[idx_all] != f], idx_all[folds[idx_all] == f]
+        if trainable is not None:
+            train = train[trainable[train]]
         probes = [fit_probe(images, blocks[s.name], train, s.C) for s in specs]
         fusion, decision, _ = fit_profile(images, blocks, specs, train)
         weights.append(fusion.coef_)
@@ -220,6 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--C", action="append", default=[], help="HEAD=C (exploration); repeatable")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument(
+        "--score-only",
+        action="append",
+        default=[],
+        help="a --pool folder name whose images are scored in the same folds but never trained "
+        "on (what adding that pool to training changes); repeatable",
+    )
     args = ap.parse_args(argv)
 
     images = load_training_images(args.dev, args.pool)
@@ -243,8 +258,13 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{s.name} [{'+'.join(s.keys) or s.block}] C={s.C}" for s in specs)
         + f"; {args.folds} group folds over {len(images)} images"
     )
-    p, head_z, weights = run_folds(images, blocks, specs, args.folds)
-    report(images, _meta(images, args.dev, args.pool), specs, p, head_z, weights)
+    meta = _meta(images, args.dev, args.pool)
+    trainable = None
+    if args.score_only:
+        trainable = np.array([m["pool"] not in set(args.score_only) for m in meta])
+        print(f"never trained on: {', '.join(args.score_only)} ({int((~trainable).sum())} images)")
+    p, head_z, weights = run_folds(images, blocks, specs, args.folds, trainable)
+    report(images, meta, specs, p, head_z, weights)
     return 0
 
 
