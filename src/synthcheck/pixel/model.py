@@ -49,8 +49,9 @@ __all__ = ["DefaultPixelModel", "PixelResult", "create_pixel_model", "default_mo
 #: with another model are refused or flagged instead of mixed (2: the whole-image head; 3: the
 #: CLIP heads read layer 8 only, on one native tile and the whole image; 4: trained on the dev
 #: pool and the native-resolution pool, thresholds placed on unseen sources; 5: the pool's second
-#: round, fast's EfficientNet head on the whole image).
-MODEL_FAMILY = "synthcheck-default-5"
+#: round, fast's EfficientNet head on the whole image; 6: fast retrained with the pool's third
+#: round, thorough's heads kept from 5 and its heatmap drawn by a patch head).
+MODEL_FAMILY = "synthcheck-default-6"
 #: A head's own verdict: "ai" at or above, "real" at or below, otherwise no evidence either way.
 SIGNAL_AI_THRESHOLD = 0.7
 SIGNAL_REAL_THRESHOLD = 0.3
