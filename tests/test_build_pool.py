@@ -6,9 +6,7 @@ Uses generated images only; needs neither ../shared nor git mirrors.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
 
-_PATH = Path(__file__).resolve().parents[1] / "scripts" / "build_pool.py"
-_spec = importlib.util.spec_from_file_location("build_pool", _PATH)
-assert _spec is not None and _spec.loader is not None, _PATH
-bp = importlib.util.module_from_spec(_spec)
-sys.modules["build_pool"] = bp
-_spec.loader.exec_module(bp)
+from repo_scripts import load_script
+
+bp = load_script("build_pool")
 
 RESERVED_MD = """# Reserved sources
 Some text naming owner/name in prose is not an entry.

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from repo_scripts import load_script
 from synthcheck.pixel.devpool import DevImage
 from synthcheck.pixel.heads import LinearProbe
 
-_PATH = Path(__file__).resolve().parents[1] / "scripts" / "train_patch_head.py"
-_spec = importlib.util.spec_from_file_location("train_patch_head", _PATH)
-assert _spec is not None and _spec.loader is not None, _PATH
-tph = importlib.util.module_from_spec(_spec)
-sys.modules["train_patch_head"] = tph
-_spec.loader.exec_module(tph)
+tph = load_script("train_patch_head")
 
 
 def _image(i: int, label: int, group: str) -> DevImage:
