@@ -232,8 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         "--score-only",
         action="append",
         default=[],
-        help="a --pool folder name whose images are scored in the same folds but never trained "
-        "on (what adding that pool to training changes); repeatable",
+        help="a --pool folder name, or a generator / real-source name, whose images are scored "
+        "in the same folds but never trained on (what adding them to training changes); "
+        "repeatable",
     )
     args = ap.parse_args(argv)
 
@@ -261,7 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     meta = _meta(images, args.dev, args.pool)
     trainable = None
     if args.score_only:
-        trainable = np.array([m["pool"] not in set(args.score_only) for m in meta])
+        skip = set(args.score_only)
+        trainable = np.array(
+            [
+                m["pool"] not in skip and im.generator not in skip
+                for m, im in zip(meta, images, strict=True)
+            ]
+        )
         print(f"never trained on: {', '.join(args.score_only)} ({int((~trainable).sum())} images)")
     p, head_z, weights = run_folds(images, blocks, specs, args.folds, trainable)
     report(images, meta, specs, p, head_z, weights)
