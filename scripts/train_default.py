@@ -206,6 +206,18 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--dev", type=Path, default=DEFAULT_DEV)
     fit.add_argument("--pool", type=Path, action="append", default=[])
     fit.add_argument("--out", type=Path, default=REPO / "src" / "synthcheck" / "models" / "default")
+    fit.add_argument(
+        "--profiles",
+        default=None,
+        help="comma-separated profiles to refit (default all); the others' heads and entries are "
+        "kept from --out's manifest",
+    )
+    fit.add_argument(
+        "--exclude-source",
+        action="append",
+        default=[],
+        help="a generator or real-source name never to train on (repeatable)",
+    )
     args = ap.parse_args(argv)
 
     if args.cmd == "extract":
@@ -246,7 +258,14 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    train_default_model(load_training_images(args.dev, args.pool), args.cache, args.out, seed=SEED)
+    train_default_model(
+        load_training_images(args.dev, args.pool),
+        args.cache,
+        args.out,
+        seed=SEED,
+        profiles=None if args.profiles is None else args.profiles.split(","),
+        exclude=args.exclude_source,
+    )
     return 0
 
 

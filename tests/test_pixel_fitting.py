@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from synthcheck.errors import DataError
-from synthcheck.pixel.devpool import load_pool
+from synthcheck.errors import ConfigError, DataError
+from synthcheck.pixel.devpool import VIEWS, DevImage, load_pool
 from synthcheck.pixel.fitting import decision_scaling, group_folds
 from synthcheck.pixel.heads import sigmoid
 
@@ -99,3 +100,74 @@ def test_pool_loader_groups_families_with_the_dev_pool_and_reals_by_source(tmp_p
 def test_pool_loader_names_a_missing_manifest(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"manifest\.csv"):
         load_pool(tmp_path)
+
+
+def _synthetic_cache(cache: Path, n: int, rng: np.random.Generator) -> list[DevImage]:
+    """A feature cache for every default head: generated images shifted along a few features."""
+    from synthcheck.pixel.artifacts import ARTIFACT_FEATURE_VERSION, artifact_feature_names
+
+    images = []
+    for i in range(n):
+        label = i % 2
+        group = f"{'fam' if label else 'src'}{(i // 2) % 6}"
+        images.append(DevImage(i, Path(f"/nowhere/{i}.png"), label, group, group))
+    labels = np.array([im.label for im in images], dtype=np.float32)
+    cache.mkdir()
+
+    def features(dim: int) -> np.ndarray:
+        x = rng.normal(size=(n, dim)).astype(np.float32)
+        x[:, :4] += 1.5 * labels[:, None]
+        return x
+
+    views = [VIEWS.index("clean"), VIEWS.index("aug1")]
+    n_art = len(artifact_feature_names())
+    np.savez(
+        cache / "artifacts_shard0of1.npz",
+        index=np.arange(n),
+        features=np.stack([features(n_art) for _ in VIEWS], axis=1),
+        version=np.array(str(ARTIFACT_FEATURE_VERSION)),
+    )
+    blocks = {
+        "clip-vit-b16": {"cls_l8": 768},
+        "clip-vit-b16-global": {"cls_l8": 768, "embed": 512},
+        "efficientnet-lite0-global": {"pooled": 1280},
+    }
+    for block, dims in blocks.items():
+        meta = np.array([(i, v, 0) for v in views for i in range(n)], dtype=np.int32)
+        arrays = {f"f_{k}": np.concatenate([features(d) for _ in views]) for k, d in dims.items()}
+        np.savez(cache / f"{block}_shard0of1.npz", meta=meta, version=np.array("test"), **arrays)
+    return images
+
+
+def test_refitting_one_profile_keeps_the_others_and_excluded_sources_are_not_trained_on(
+    tmp_path: Path,
+) -> None:
+    from synthcheck.pixel.fitting import train_default_model
+
+    images = _synthetic_cache(tmp_path / "cache", 120, np.random.default_rng(0))
+    out = tmp_path / "model"
+    train_default_model(images, tmp_path / "cache", out, seed=1)
+    full = json.loads((out / "manifest.json").read_text())
+    assert set(full["profiles"]) == {"fast", "thorough"}
+    assert all("excluded_sources" not in h for h in full["heads"].values())
+    fast_files = {n: (out / f"{n}.npz").read_bytes() for n in ("effnet-global", "artifacts")}
+
+    train_default_model(
+        images, tmp_path / "cache", out, seed=1, profiles=["thorough"], exclude={"fam0", "src1"}
+    )
+    part = json.loads((out / "manifest.json").read_text())
+    # fast's heads, its fusion and the artifact head thorough only reports are kept as they were.
+    assert part["profiles"]["fast"] == full["profiles"]["fast"]
+    for name in ("effnet-global", "artifacts"):
+        assert part["heads"][name] == full["heads"][name]
+        assert (out / f"{name}.npz").read_bytes() == fast_files[name]
+    # thorough's heads were refitted without the excluded sources' images.
+    trained = sum(1 for im in images if not im.holdout)
+    left_out = sum(1 for im in images if not im.holdout and im.generator in {"fam0", "src1"})
+    for name in ("clip-probe", "clip-global"):
+        assert part["heads"][name]["excluded_sources"] == ["fam0", "src1"]
+        assert full["heads"][name]["n_images"] == trained
+        assert part["heads"][name]["n_images"] == trained - left_out
+    assert part["profiles"]["thorough"]["excluded_sources"] == ["fam0", "src1"]
+    with pytest.raises(ConfigError, match="unknown profiles"):
+        train_default_model(images, tmp_path / "cache", out, seed=1, profiles=["turbo"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from synthcheck.errors import DataError
+from synthcheck.errors import ConfigError, DataError, ModelError
 from synthcheck.pixel.artifacts import artifact_feature_names
 from synthcheck.pixel.devpool import VIEWS, DevImage
-from synthcheck.pixel.heads import HeadSpec, LinearProbe, PlattCalibrator, StackedFusion, sigmoid
+from synthcheck.pixel.heads import (
+    HeadSpec,
+    LinearProbe,
+    PlattCalibrator,
+    StackedFusion,
+    read_json,
+    sigmoid,
+)
 
 __all__ = [
     "MAX_FAKE_CALLED_REAL",
@@ -383,12 +390,25 @@ def fit_profile(
     return fusion, decision, oof
 
 
-def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed: int) -> None:
+def train_default_model(
+    images: list[DevImage],
+    cache: Path,
+    out: Path,
+    *,
+    seed: int,
+    profiles: Sequence[str] | None = None,
+    exclude: Collection[str] = (),
+) -> None:
     """Fit the default heads on the whole dev pool and write them to ``out``.
 
     Per head: the probe (fitted on every image's clean and laundered views) and its Platt
     calibration (fitted on out-of-fold logits, folds grouped by generator family / real source).
     Per profile: the stacked fusion of its heads, fitted on their out-of-fold logits.
+
+    ``profiles`` (default: all) refits only those profiles and the heads they fuse; every other
+    head and profile is kept from ``out``'s manifest, which must be this model family's.
+    ``exclude`` names generators or real sources never trained on (recorded in the manifest), for
+    example sources that teach a shortcut (see the model card, "Version 6").
     """
     from synthcheck.pixel.model import MODEL_FAMILY
     from synthcheck.pixel.profiles import (
@@ -398,18 +418,42 @@ def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed:
         PROFILE_HEADS,
     )
 
-    raw = load_feature_blocks(cache, len(images), max_tiles=BACKBONE_TILES)
-    blocks = head_blocks(raw, HEAD_SPECS)
-    out.mkdir(parents=True, exist_ok=True)
-    labels = np.array([im.label for im in images])
-    trainable = ~np.array([im.holdout for im in images])
+    chosen = list(PROFILE_HEADS) if profiles is None else list(profiles)
+    unknown = sorted(set(chosen) - set(PROFILE_HEADS))
+    if unknown or not chosen:
+        raise ConfigError(f"unknown profiles {unknown}; choose from {', '.join(PROFILE_HEADS)}")
     manifest: dict[str, Any] = {
         "family": MODEL_FAMILY,
         "seed": seed,
         "heads": {},
         "profiles": {},
     }
-    available = [s for s in HEAD_SPECS if s.name in blocks]
+    if profiles is not None:
+        kept = read_json(out / "manifest.json")
+        if kept.get("family") != MODEL_FAMILY:
+            raise ModelError(
+                f"{out}: refitting some profiles keeps the others, but the manifest there is "
+                f"{kept.get('family')!r}, not {MODEL_FAMILY!r}"
+            )
+        manifest["heads"] = dict(kept.get("heads", {}))
+        manifest["profiles"] = {
+            k: v for k, v in kept.get("profiles", {}).items() if k not in chosen
+        }
+    fused = {h for p in chosen for h in PROFILE_HEADS[p]}
+    extra = {h for p in chosen for h in PROFILE_EXTRA_HEADS.get(p, ())}
+    # An evidence-only head that another profile fuses keeps that profile's fit.
+    refit = fused | {h for h in extra if not any(h in PROFILE_HEADS[p] for p in PROFILE_HEADS)}
+    if profiles is None:
+        refit = {s.name for s in HEAD_SPECS}
+    raw = load_feature_blocks(cache, len(images), max_tiles=BACKBONE_TILES)
+    blocks = head_blocks(raw, HEAD_SPECS)
+    out.mkdir(parents=True, exist_ok=True)
+    labels = np.array([im.label for im in images])
+    excluded = np.array([im.generator in set(exclude) for im in images])
+    trainable = ~np.array([im.holdout for im in images]) & ~excluded
+    if excluded.any():
+        log.info("never trained on: %s (%d images)", ", ".join(sorted(exclude)), excluded.sum())
+    available = [s for s in HEAD_SPECS if s.name in blocks and s.name in refit]
     for spec in available:
         block = blocks[spec.name]
         idx = np.flatnonzero(~np.isnan(block.x[:, 0]).any(axis=1) & trainable)
@@ -433,9 +477,12 @@ def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed:
             "n_features": probe.n_features_in_,
             "calibration": platt.to_dict(),
             "oof_auc": round(auc, 4),
+            **({"excluded_sources": sorted(exclude)} if excluded.any() else {}),
         }
         log.info("head %s: %d images, grouped out-of-fold AUC %.4f", spec.name, len(idx), auc)
     for profile, head_names in PROFILE_HEADS.items():
+        if profile not in chosen:
+            continue
         by_name = {s.name: s for s in available}
         specs = [by_name[n] for n in head_names if n in by_name]
         if len(specs) != len(head_names):
@@ -455,6 +502,7 @@ def train_default_model(images: list[DevImage], cache: Path, out: Path, *, seed:
             "report_only": list(PROFILE_EXTRA_HEADS.get(profile, ())),
             "oof_auc": round(auc, 4),
             "decision": decision,
+            **({"excluded_sources": sorted(exclude)} if excluded.any() else {}),
         }
         log.info(
             "profile %s: fuses %s, grouped out-of-fold AUC %.4f, %s",
