@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -133,9 +134,12 @@ def _synthetic_cache(cache: Path, n: int, rng: np.random.Generator) -> list[DevI
         "efficientnet-lite0-global": {"pooled": 1280},
     }
     for block, dims in blocks.items():
-        meta = np.array([(i, v, 0) for v in views for i in range(n)], dtype=np.int32)
-        arrays = {f"f_{k}": np.concatenate([features(d) for _ in views]) for k, d in dims.items()}
-        np.savez(cache / f"{block}_shard0of1.npz", meta=meta, version=np.array("test"), **arrays)
+        arrays: dict[str, Any] = {
+            f"f_{k}": np.concatenate([features(d) for _ in views]) for k, d in dims.items()
+        }
+        arrays["meta"] = np.array([(i, v, 0) for v in views for i in range(n)], dtype=np.int32)
+        arrays["version"] = np.array("test")
+        np.savez(cache / f"{block}_shard0of1.npz", **arrays)
     return images
 
 
