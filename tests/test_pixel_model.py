@@ -235,6 +235,20 @@ def test_thorough_heatmap_scores_every_patch_of_the_covering_tiles(tmp_path: Pat
 
 @pytest.mark.clip
 @needs_clip
+def test_a_given_backbone_without_patch_tokens_maps_one_cell_per_tile() -> None:
+    from synthcheck.backbones import create_backbone
+
+    given = create_backbone("clip-vit-b16", features=["cls_l8", "embed"])
+    model = DefaultPixelModel("thorough", backbones={"clip-vit-b16": given})
+    assert model.patch_head is None
+    pixels = np.random.default_rng(8).integers(0, 256, (500, 700, 3), dtype=np.uint8)
+    mapped = model.predict_pixels(pixels, heatmap=True)
+    assert mapped.heatmap_plan is not None and mapped.heatmap_plan.tile == 224
+    assert mapped.p_ai == create_pixel_model("thorough").predict_pixels(pixels).p_ai
+
+
+@pytest.mark.clip
+@needs_clip
 def test_a_patch_head_of_another_backbone_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="patch head 'clip-patch' was trained on"):
         DefaultPixelModel("thorough", model_dir=_patch_head_dir(tmp_path, "clip-vit-b16-old"))

@@ -202,8 +202,9 @@ class DefaultPixelModel:
         self._load_backbones(versions)
 
     def _load_patch_head(self) -> _PatchHead | None:
-        """The profile's patch head, or None when the profile draws no patch map. A missing file
-        is an error only when a heatmap is asked for (a scan does not need it)."""
+        """The profile's patch head, or None when the profile draws no patch map or the model
+        folder has no patch head file (a model trained by ``train_default.py`` alone): its
+        heatmap is then one cell per tile, and the heatmap's evidence says which it is."""
         name = self.profile.heatmap_head
         path = self.model_dir / f"{name}.npz"
         if name is None or not path.is_file():
@@ -251,7 +252,10 @@ class DefaultPixelModel:
         map_head = self._map_head_name()
         if self.patch_head is not None and map_head is not None:
             bb = self._head_backbones.get(map_head)
-            if bb is not None and str(bb.version) != self.patch_head.version:
+            if bb is not None and PATCH_HEAD_FEATURE not in getattr(bb, "feature_dims", {}):
+                # A backbone the caller built without the patch tokens: one cell per tile.
+                self.patch_head = None
+            elif bb is not None and str(bb.version) != self.patch_head.version:
                 raise ModelError(
                     f"{self.model_dir}: patch head {self.patch_head.name!r} was trained on "
                     f"backbone version {self.patch_head.version}, installed is {bb.version}"
