@@ -51,7 +51,7 @@ def heatmap_uninformative(grid: NDArray[np.floating]) -> str | None:
     lo, hi = float(finite.min()), float(finite.max())
     if hi - lo < UNINFORMATIVE_SPREAD:
         return (
-            f"every tile scores about the same (p_ai {lo:.2f} to {hi:.2f}), so the map does not "
+            f"every cell scores about the same (p_ai {lo:.2f} to {hi:.2f}), so the map does not "
             "point to a region"
         )
     return None
@@ -88,7 +88,7 @@ def _legend(width: int, grid: NDArray[np.float64]) -> Image.Image:
     strip.paste(Image.fromarray(bar), (margin, bar_top))
     draw = ImageDraw.Draw(strip)
     ink = (40, 40, 40)
-    draw.text((margin, 3), "tile p_ai (how generated each region looks)", fill=ink, font=font)
+    draw.text((margin, 3), "p_ai per region (how generated each region looks)", fill=ink, font=font)
     y = bar_top + bar_h + 3
     draw.text((margin, y), f"0 {LEGEND_WORDS[0]}", fill=ink, font=font)
     draw.text((width // 2, y), f"0.5 {LEGEND_WORDS[1]}", fill=ink, font=font, anchor="ma")
