@@ -322,7 +322,7 @@ def test_a_uniform_heatmap_is_noted_on_the_result(tmp_path: Path) -> None:
     path = tmp_path / "photo.png"
     Image.fromarray(_photo_like()).save(path)
     result = Detector(pixel_model=Uniform()).scan_file(path, heatmap=True)
-    assert any(n.startswith("heatmap uninformative: every tile") for n in result.notes)
+    assert any(n.startswith("heatmap uninformative: every cell") for n in result.notes)
     assert not Detector(pixel_model=Uniform()).scan_file(path).notes  # no map asked, no note
 
 
