@@ -111,26 +111,16 @@ class _Tally:
         )
 
 
-def _native_map(
-    model: DefaultPixelModel, pixels: np.ndarray, budget: int
+def _tile_head_map(
+    model: DefaultPixelModel, pixels: np.ndarray, budget: int, *, cover: bool
 ) -> tuple[np.ndarray, list[tuple[int, int, int, int]], float]:
-    """The map the models before version 5 drew: the tile head on up to ``budget`` native
-    tiles, thinned evenly over a large image (it leaves gaps there)."""
+    """An earlier rule: the tile head's own p_ai, one cell per tile. ``cover``: version 5's map,
+    up to ``budget`` tiles covering the image (the tiles whose patches version 6 scores); else
+    the map before version 5, up to ``budget`` native tiles thinned evenly over a large image
+    (it leaves gaps there)."""
     start = time.perf_counter()
     head = next(h for h in model.heads if h.name == "clip-probe")
-    out = model._run(head, pixels, max_tiles=budget)  # not cover: the thinned native grid
-    values = head.platt.predict_proba(out.tile_logits)
-    return np.asarray(values), out.plan.boxes(), time.perf_counter() - start
-
-
-def _tile_map(
-    model: DefaultPixelModel, pixels: np.ndarray, budget: int
-) -> tuple[np.ndarray, list[tuple[int, int, int, int]], float]:
-    """The map of version 5: the tile head's own p_ai on each of up to ``budget`` tiles covering
-    the image (one cell per tile; the same tiles whose patches version 6 scores)."""
-    start = time.perf_counter()
-    head = next(h for h in model.heads if h.name == "clip-probe")
-    out = model._run(head, pixels, max_tiles=budget, cover=True)
+    out = model._run(head, pixels, max_tiles=budget, cover=cover)
     values = head.platt.predict_proba(out.tile_logits)
     return np.asarray(values), out.plan.image_boxes(), time.perf_counter() - start
 
@@ -230,11 +220,11 @@ def main(argv: list[str] | None = None) -> int:
                     scan_seconds,
                 )
                 if tile_maps:
-                    values, boxes, seconds = _tile_map(model, pixels, n)
+                    values, boxes, seconds = _tile_head_map(model, pixels, n, cover=True)
                     tile_tallies[n].add(values, boxes, region, seconds, scan_seconds)
             composite_p.append(scan.p_ai)
             if native:
-                values, boxes, seconds = _native_map(first, pixels, native)
+                values, boxes, seconds = _tile_head_map(first, pixels, native, cover=False)
                 native_tally.add(values, boxes, region, seconds, scan_seconds)
     print(
         "\ncovered: composites where a map cell lies at least half inside the paste; pointing: "

@@ -107,6 +107,7 @@ def fit(args: argparse.Namespace) -> int:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import GroupKFold
 
+    from synthcheck.pixel.fitting import group_weights
     from synthcheck.pixel.heads import LinearProbe, PlattCalibrator
 
     data = np.load(args.features)
@@ -114,10 +115,10 @@ def fit(args: argparse.Namespace) -> int:
     meta = data["meta"]
     image, y = meta[:, 0], meta[:, 1]
     group = data["group"]
-    # Each group counts like sqrt(its patches): large sources still count more, not linearly.
-    names, inverse, counts = np.unique(group, return_inverse=True, return_counts=True)
-    weight = 1.0 / np.sqrt(counts[inverse])
-    for label in (0, 1):  # both classes weigh the same in total
+    # Each group counts like sqrt(its patches), as for the other heads; then both classes weigh
+    # the same in total.
+    weight = group_weights(group)
+    for label in (0, 1):
         weight[y == label] /= weight[y == label].sum()
     weight *= len(y) / weight.sum()
 
@@ -132,13 +133,14 @@ def fit(args: argparse.Namespace) -> int:
     print(
         f"out-of-fold (families and sources unseen): patch AUC {roc_auc_score(y, oof):.3f}, "
         f"image AUC (mean patch logit) {roc_auc_score(y_image, per_image):.3f}; "
-        f"{len(ids)} images, {len(names)} groups, {len(y)} patches"
+        f"{len(ids)} images, {len(np.unique(group))} groups, {len(y)} patches"
     )
     platt = PlattCalibrator().fit(oof, y)
     print(f"Platt calibration on out-of-fold logits: a={platt.a_:.4f} b={platt.b_:.4f}")
     if not args.write:
         return 0
     probe = LinearProbe(C=args.C, max_iter=500).fit(x, y, sample_weight=weight)
+    args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / "clip-patch.npz"
     # The calibration travels in the head's own file: train_default.py rewrites manifest.json.
     probe.save(

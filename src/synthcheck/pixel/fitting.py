@@ -38,6 +38,7 @@ __all__ = [
     "decision_scaling",
     "fit_profile",
     "group_folds",
+    "group_weights",
     "head_blocks",
     "load_feature_blocks",
     "logo_evaluate",
@@ -165,7 +166,7 @@ _LOGIT_AI = float(np.log(0.7 / 0.3))
 _MAX_SLOPE = 8.0
 
 
-def _group_weights(groups: NDArray[Any]) -> NDArray[np.float64]:
+def group_weights(groups: NDArray[Any]) -> NDArray[np.float64]:
     """Each group weighs like sqrt(its size): big sources count more, but do not drown the rest."""
     w = np.ones(len(groups))
     for g in np.unique(groups):
@@ -199,8 +200,8 @@ def decision_scaling(
     real photos read "ai", more of them read "real". The slope is capped at ``_MAX_SLOPE``."""
     z, y, groups = np.asarray(z, np.float64), np.asarray(y), np.asarray(groups)
     real, fake = y == 0, y == 1
-    z_ai = _weighted_quantile(z[real], _group_weights(groups[real]), 1.0 - max_real_called_ai)
-    z_real = _weighted_quantile(z[fake], _group_weights(groups[fake]), max_fake_called_real)
+    z_ai = _weighted_quantile(z[real], group_weights(groups[real]), 1.0 - max_real_called_ai)
+    z_real = _weighted_quantile(z[fake], group_weights(groups[fake]), max_fake_called_real)
     hi, lo = max(z_ai, z_real), min(z_ai, z_real)
     a = min(2.0 * _LOGIT_AI / max(hi - lo, 1e-12), _MAX_SLOPE)
     return a, _LOGIT_AI - a * hi
@@ -225,7 +226,7 @@ def group_folds(groups: NDArray[Any], y: NDArray[Any], n_folds: int) -> NDArray[
 def _weights(images: list[DevImage], idx: NDArray[np.intp]) -> NDArray[np.float64]:
     """Sample weights: each generator family / real group weighs like sqrt(its size), so the big
     SD 1.5 and pet-photo sets do not drown the small families."""
-    return _group_weights(np.array([images[i].group for i in idx]))
+    return group_weights(np.array([images[i].group for i in idx]))
 
 
 def _rows(
@@ -449,7 +450,8 @@ def train_default_model(
     blocks = head_blocks(raw, HEAD_SPECS)
     out.mkdir(parents=True, exist_ok=True)
     labels = np.array([im.label for im in images])
-    excluded = np.array([im.generator in set(exclude) for im in images])
+    skip = set(exclude)
+    excluded = np.array([im.generator in skip for im in images])
     trainable = ~np.array([im.holdout for im in images]) & ~excluded
     if excluded.any():
         log.info("never trained on: %s (%d images)", ", ".join(sorted(exclude)), excluded.sum())
