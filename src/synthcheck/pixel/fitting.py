@@ -440,12 +440,15 @@ def train_default_model(
         manifest["profiles"] = {
             k: v for k, v in kept.get("profiles", {}).items() if k not in chosen
         }
-    fused = {h for p in chosen for h in PROFILE_HEADS[p]}
-    extra = {h for p in chosen for h in PROFILE_EXTRA_HEADS.get(p, ())}
-    # An evidence-only head that another profile fuses keeps that profile's fit.
-    refit = fused | {h for h in extra if not any(h in PROFILE_HEADS[p] for p in PROFILE_HEADS)}
     if profiles is None:
         refit = {s.name for s in HEAD_SPECS}
+    else:
+        # The heads the chosen profiles fuse, and their evidence-only heads unless another
+        # profile fuses them (that profile's fit is kept).
+        fused_anywhere = {h for heads in PROFILE_HEADS.values() for h in heads}
+        refit = {h for p in chosen for h in PROFILE_HEADS[p]} | {
+            h for p in chosen for h in PROFILE_EXTRA_HEADS.get(p, ()) if h not in fused_anywhere
+        }
     raw = load_feature_blocks(cache, len(images), max_tiles=BACKBONE_TILES)
     blocks = head_blocks(raw, HEAD_SPECS)
     out.mkdir(parents=True, exist_ok=True)
